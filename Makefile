@@ -1,0 +1,70 @@
+# orch — run `make` to list targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/orch
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/orchceph/orch/internal/cli.Version=$(VERSION)
+SHARED ?= ../shared
+PY := /usr/bin/python3
+export CGO_ENABLED := 0
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-18s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build the static binary bin/orch
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/orch
+
+.PHONY: deps
+deps: ## install what the tests need (Debian packages), when missing
+	@./scripts/deps.sh
+
+.PHONY: test
+test: deps build ## unit, race, fuzz-seed, conformance and integration tests (what CI runs)
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	$(MAKE) conformance
+
+.PHONY: unit
+unit: ## unit tests only
+	$(GO) test -count=1 ./...
+
+.PHONY: conformance
+conformance: build ## cephadm's own test cases against orch spec validate / orch plan
+	@for fam in $(CONFORMANCE_FAMILIES); do \
+	  echo "== conformance --family $$fam"; \
+	  $(PY) $(SHARED)/conformance/run.py --orch $(BIN) --family $$fam || exit 1; \
+	done
+CONFORMANCE_FAMILIES ?= spec placement
+
+.PHONY: verify
+verify: ## gofmt, go vet, staticcheck, go mod tidy check
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	$$( $(GO) env GOPATH )/bin/staticcheck ./... 2>/dev/null || staticcheck ./...
+	@cp go.mod /tmp/orch.go.mod.bak; cp go.sum /tmp/orch.go.sum.bak; $(GO) mod tidy; \
+	 if ! diff -q go.mod /tmp/orch.go.mod.bak >/dev/null || ! diff -q go.sum /tmp/orch.go.sum.bak >/dev/null; then \
+	   cp /tmp/orch.go.mod.bak go.mod; cp /tmp/orch.go.sum.bak go.sum; echo "go mod tidy would change go.mod/go.sum"; exit 1; fi
+
+.PHONY: bench
+bench: ## benchmarks (numbers go in docs/benchmarks.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@for t in $$($(GO) test -list '^Fuzz' ./spec/ | grep ^Fuzz); do $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} ./spec/ || exit 1; done
+
+.PHONY: man
+man: build ## write man pages to man/
+	$(BIN) man man
+
+.PHONY: demo
+demo: deps build ## build, and show what orch does (grows with the product)
+	@./scripts/demo.sh
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf bin man
