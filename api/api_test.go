@@ -1,0 +1,104 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/rs/zerolog"
+)
+
+func startServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "s", "orch.sock")
+	srv := NewServer(h, zerolog.Nop())
+	if err := srv.ListenUnix(sock); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return sock
+}
+
+func TestRoundTripAndErrors(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, 200, map[string]string{"hello": "world"})
+	})
+	mux.HandleFunc("GET /missing", func(w http.ResponseWriter, r *http.Request) {
+		WriteError(w, fmt.Errorf("host foo: %w", ErrNotFound))
+	})
+	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		var v map[string]any
+		if err := ReadJSON(r, &v); err != nil {
+			WriteError(w, err)
+			return
+		}
+		WriteJSON(w, 200, v)
+	})
+	sock := startServer(t, mux)
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %v, want 0600", fi.Mode().Perm())
+	}
+	c, err := NewClient(ClientOptions{Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var out map[string]string
+	if err := c.Do(ctx, "GET", "/ok", nil, nil, &out); err != nil || out["hello"] != "world" {
+		t.Fatalf("GET /ok = %v, %v", out, err)
+	}
+	err = c.Do(ctx, "GET", "/missing", nil, nil, nil)
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Errno() != syscall.ENOENT || ae.Message != "host foo: not found" {
+		t.Fatalf("GET /missing = %#v", err)
+	}
+	var echo map[string]any
+	if err := c.Do(ctx, "POST", "/echo", nil, map[string]any{"a": 1.0}, &echo); err != nil || echo["a"] != 1.0 {
+		t.Fatalf("POST /echo = %v %v", echo, err)
+	}
+}
+
+func TestNoControllerSaysHowToStartOne(t *testing.T) {
+	c, err := NewClient(ClientOptions{Socket: filepath.Join(t.TempDir(), "none.sock")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Do(context.Background(), "GET", "/x", nil, nil, nil)
+	if !errors.Is(err, ErrNoController) {
+		t.Fatalf("err = %v, want ErrNoController", err)
+	}
+	var ec ErrnoCarrier
+	if !errors.As(err, &ec) || ec.Errno() != syscall.ENOTCONN {
+		t.Errorf("errno of %v is not ENOTCONN", err)
+	}
+	if got := err.Error(); !strings.Contains(got, "orch serve") {
+		t.Errorf("message %q does not say how to start a controller", got)
+	}
+}
+
+func TestSecondServerOnLiveSocketRefused(t *testing.T) {
+	sock := startServer(t, http.NewServeMux())
+	srv := NewServer(http.NewServeMux(), zerolog.Nop())
+	if err := srv.ListenUnix(sock); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second ListenUnix = %v, want ErrBusy", err)
+	}
+}
