@@ -3,7 +3,8 @@
 // the client the CLI and tests use. JSON bodies use cephadm's to_json
 // shapes so that the ceph-mgr module can pass them through unchanged.
 //
-// Errors cross the wire as {"errno": N, "error": "EXXX", "message": "..."}
+// Errors cross the wire as {"error": "<message>", "errno": N,
+// "errno_name": "EXXX"} (the shape ceph-mgr orchestrator modules read)
 // with a matching HTTP status; the client turns them back into *Error,
 // which carries the errno the CLI exits with.
 //

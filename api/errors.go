@@ -10,8 +10,8 @@ import (
 // Error is an API error with the errno ceph orch would report.
 type Error struct {
 	Code    syscall.Errno `json:"errno"`
-	Name    string        `json:"error"`
-	Message string        `json:"message"`
+	Name    string        `json:"errno_name"`
+	Message string        `json:"error"`
 }
 
 func (e *Error) Error() string { return e.Message }
