@@ -9,7 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
+
+	"github.com/orchceph/orch/api"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -26,12 +30,21 @@ type Factory struct {
 	// LogLevel and LogFormat are the global flags' values.
 	LogLevel  string
 	LogFormat string
+
+	// Socket and Timeout select the controller the API client talks to.
+	Socket  string
+	Timeout time.Duration
+	// Client returns an API client for the controller.
+	Client func() (*api.Client, error)
 }
 
 // NewFactory returns a Factory over io.
 func NewFactory(ios *IOStreams) *Factory {
 	f := &Factory{IO: ios, LogLevel: "warn", LogFormat: "console"}
 	f.Logger = func() zerolog.Logger { return newLogger(ios.ErrOut, f.LogLevel, f.LogFormat) }
+	f.Client = func() (*api.Client, error) {
+		return api.NewClient(api.ClientOptions{Socket: f.Socket, Timeout: f.Timeout})
+	}
 	return f
 }
 
@@ -59,6 +72,12 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 	root.SetErr(f.IO.ErrOut)
 	root.PersistentFlags().StringVar(&f.LogLevel, "log-level", "warn", "log level (trace, debug, info, warn, error)")
 	root.PersistentFlags().StringVar(&f.LogFormat, "log-format", "console", "log format (console, json)")
+	defSock := os.Getenv("ORCH_SOCKET")
+	if defSock == "" {
+		defSock = api.DefaultSocket
+	}
+	root.PersistentFlags().StringVar(&f.Socket, "socket", defSock, "controller API socket (env ORCH_SOCKET)")
+	root.PersistentFlags().DurationVar(&f.Timeout, "timeout", 15*time.Minute, "how long to wait for the controller")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 
 	root.AddCommand(NewCmdVersion(f))
