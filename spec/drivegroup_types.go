@@ -19,6 +19,11 @@ type DeviceSelection struct {
 	Limit     int
 	All       bool
 	Actuators *int
+
+	// raw holds the filter values exactly as given (cephadm keeps them
+	// untyped and writes them back unchanged); nil for selections built in
+	// Go, whose typed fields are then authoritative.
+	raw *Map
 }
 
 // DriveGroupSpec holds the OSD-specific fields of an osd service spec.
@@ -31,4 +36,24 @@ type DriveGroupSpec struct {
 	JournalDevices *DeviceSelection
 	// FilterLogic is "AND" (default) or "OR".
 	FilterLogic string
+
+	// Objectstore is "bluestore" unless given otherwise.
+	Objectstore string
+	Encrypted   bool
+	// Method is "", "lvm" or "raw".
+	Method           string
+	CrushDeviceClass string
+	DataDirectories  []string
+	// OsdIDClaims maps a host to the OSD ids to reuse there.
+	OsdIDClaims map[string][]string
+	// The following keep cephadm's loose typing: an int, a string such as
+	// "10G" or "3", or nil when unset. DataAllocateFraction is a float64,
+	// an int64 or nil.
+	OsdsPerDevice        any
+	DBSlots              any
+	WALSlots             any
+	BlockDBSize          any
+	BlockWALSize         any
+	JournalSize          any
+	DataAllocateFraction any
 }
