@@ -174,7 +174,7 @@ func hostLsRun(cmd *cobra.Command, f *Factory, o *HostLsOptions) error {
 
 // filterHosts applies ceph orch host ls's client-side filters.
 func filterHosts(hosts []api.Host, label, pattern, status string) []api.Host {
-	var out []api.Host
+	out := []api.Host{}
 	hp := spec.HostPattern{Pattern: pattern, Type: spec.PatternFnmatch}
 	for _, h := range hosts {
 		if label != "" && !containsString(h.Labels, label) {

@@ -33,3 +33,5 @@ func TestIO(stdin string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	return &IOStreams{In: bytes.NewBufferString(stdin), Out: out, ErrOut: errOut}, out, errOut
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startController runs `orch serve` in-process on a temporary socket and
+// store, and returns the socket path.
+func startController(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "run", "orch.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	ios, _, errOut := TestIO("")
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--socket", sock, "--store", filepath.Join(dir, "orch.db"), "--agent-binary", "/bin/true", "--log-level", "error"}, ios)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, errOut)
+		}
+	})
+	for i := 0; i < 500; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return sock
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d early: %s", code, errOut)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("controller did not start")
+	return ""
+}
+
+func run(t *testing.T, sock string, args ...string) (int, string, string) {
+	t.Helper()
+	ios, out, errOut := TestIO("")
+	code := Main(context.Background(), append([]string{"--socket", sock}, args...), ios)
+	return code, out.String(), errOut.String()
+}
+
+func TestServeHostAndSSHCommands(t *testing.T) {
+	sock := startController(t)
+	fi, err := os.Stat(sock)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket %v mode %v", err, fi.Mode())
+	}
+	code, out, _ := run(t, sock, "status")
+	if code != 0 || !strings.Contains(out, "Available: No (SSH keys not set") {
+		t.Fatalf("status = %d %q", code, out)
+	}
+	if code, out, errOut := run(t, sock, "ssh", "get-pub-key"); code != 2 || out != "" || !strings.HasPrefix(errOut, "Error ENOENT: No cluster SSH key defined") {
+		t.Fatalf("get-pub-key before generate = %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := run(t, sock, "ssh", "generate-key"); code != 0 {
+		t.Fatalf("generate-key = %d %q", code, errOut)
+	}
+	code, out, _ = run(t, sock, "ssh", "get-pub-key")
+	if code != 0 || !strings.HasPrefix(out, "ssh-ed25519 ") {
+		t.Fatalf("get-pub-key = %d %q", code, out)
+	}
+	code, out, _ = run(t, sock, "status", "--format", "json")
+	var st map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st["available"] != true {
+		t.Fatalf("status json = %d %q", code, out)
+	}
+	code, out, _ = run(t, sock, "host", "ls")
+	if code != 0 || out != "HOST  ADDR  LABELS  STATUS\n0 hosts in cluster\n" {
+		t.Fatalf("host ls = %d %q", code, out)
+	}
+	code, out, _ = run(t, sock, "host", "ls", "--format", "json")
+	if code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("host ls json = %d %q", code, out)
+	}
+	// Invalid input is EINVAL (22) with one line; nothing reaches a host.
+	for _, args := range [][]string{
+		{"host", "add", "bad;name", "10.0.0.1"},
+		{"host", "add", "h1", "10.0.0.1", "--labels", "a b"},
+		{"host", "add", "h1", "$(reboot)"},
+		{"ssh", "set-user", "Bad User"},
+		{"host", "ls", "--format", "xml"},
+	} {
+		code, out, errOut := run(t, sock, args...)
+		if code != 22 || out != "" || !strings.HasPrefix(errOut, "Error EINVAL: ") || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v = %d %q %q, want exit 22 and one Error EINVAL line", args, code, out, errOut)
+		}
+	}
+	if code, _, errOut := run(t, sock, "host", "rm", "nosuch"); code != 2 || !strings.HasPrefix(errOut, "Error ENOENT: host nosuch not found") {
+		t.Errorf("host rm nosuch = %d %q", code, errOut)
+	}
+	if code, _, errOut := run(t, sock, "host", "label", "add", "nosuch", "mon"); code != 2 {
+		t.Errorf("label add on unknown host = %d %q", code, errOut)
+	}
+}
+
+func TestNoControllerSaysHowToStartOne(t *testing.T) {
+	code, out, errOut := run(t, filepath.Join(t.TempDir(), "nothing.sock"), "host", "ls")
+	if code != 107 || out != "" || !strings.HasPrefix(errOut, "Error ENOTCONN: cannot reach the orch controller") || !strings.Contains(errOut, "orch serve") {
+		t.Fatalf("host ls without controller = %d %q %q", code, out, errOut)
+	}
+}
+
+func TestSecondServeRefused(t *testing.T) {
+	sock := startController(t)
+	dir := t.TempDir()
+	ios, _, errOut := TestIO("")
+	code := Main(context.Background(), []string{"serve", "--socket", sock, "--store", filepath.Join(dir, "o.db")}, ios)
+	if code == 0 || !strings.Contains(errOut.String(), "another controller is listening") {
+		t.Fatalf("second serve on the same socket = %d %q", code, errOut)
+	}
+}

@@ -1,0 +1,257 @@
+//go:build integration
+
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orchceph/orch/api"
+	"github.com/orchceph/orch/hostlab"
+	"github.com/orchceph/orch/spec"
+	"github.com/orchceph/orch/sshexec"
+	"github.com/orchceph/orch/store"
+	"golang.org/x/crypto/ssh"
+)
+
+// buildOrch builds the static orch binary that the controller pushes to
+// lab hosts as its agent.
+func buildOrch(t testing.TB) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "orch")
+	cmd := exec.Command("go", "build", "-o", out, "../cmd/orch")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build orch: %v\n%s", err, b)
+	}
+	return out
+}
+
+type labEnv struct {
+	ctl  *Controller
+	st   *store.Store
+	pool *sshexec.Pool
+	lab  *hostlab.Lab
+}
+
+const labConnectTimeout = 3 * time.Second
+
+// newLabEnv creates a controller with a fresh cluster key and a lab of n
+// hosts that authorise it (for root and for the sudo user "orchdeploy").
+func newLabEnv(t *testing.T, n int) *labEnv {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("lab hosts need root")
+	}
+	agent := buildOrch(t)
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "orch.db"), store.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	opts := sshexec.Options{ConnectTimeout: labConnectTimeout, BackoffInitial: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond}
+	pool := sshexec.New(opts)
+	t.Cleanup(func() { pool.Close() })
+	ctl, err := New(Options{Store: st, Remote: &PoolRemote{Pool: pool, ScanOptions: opts}, AgentBinary: agent, CheckTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctl.GenerateKey(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ctl.PublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := hostlab.ForTest(t, n, hostlab.Options{AuthorizedKeys: []string{pub}, User: "orchdeploy"})
+	return &labEnv{ctl: ctl, st: st, pool: pool, lab: lab}
+}
+
+func (e *labEnv) add(t *testing.T, h hostlab.Host, labels ...string) api.AddHostResponse {
+	t.Helper()
+	r, err := e.ctl.AddHost(context.Background(), api.AddHostRequest{Host: api.Host{Hostname: h.Name, Addr: h.Addr, Labels: labels}, AddrGiven: true})
+	if err != nil {
+		t.Fatalf("AddHost(%s): %v", h.Name, err)
+	}
+	return r
+}
+
+func TestLabHostManagement(t *testing.T) {
+	ctx := context.Background()
+	e := newLabEnv(t, 3)
+	hosts := e.lab.Hosts()
+
+	// Add every host: the key presented is pinned on first use and the
+	// agent's check-host runs there.
+	for i, h := range hosts {
+		r := e.add(t, h, "lab")
+		want, err := e.lab.HostKey(h.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.TrustedOnFirstUse || r.Fingerprint != ssh.FingerprintSHA256(want) {
+			t.Errorf("host %d: AddHost = %+v, want TOFU pin of %s", i, r, ssh.FingerprintSHA256(want))
+		}
+	}
+	ls, err := e.ctl.ListHosts()
+	if err != nil || len(ls) != 3 {
+		t.Fatalf("ListHosts = %v, %v", ls, err)
+	}
+	// The agent binary was pushed content-addressed, once.
+	cl, _ := e.ctl.Cluster()
+	out, err := e.lab.Exec(ctx, hosts[0].Name, "ls", "/var/lib/orch/"+cl.FSID)
+	if err != nil || strings.Count(string(out), "orch.") != 1 {
+		t.Errorf("pushed binaries on %s: %q, %v", hosts[0].Name, out, err)
+	}
+	if msg, err := e.ctl.CheckHost(ctx, hosts[0].Name); err != nil || !strings.HasSuffix(msg, " ok") {
+		t.Errorf("CheckHost = %q, %v", msg, err)
+	}
+
+	t.Run("wrong hostname is refused", func(t *testing.T) {
+		_, err := e.ctl.AddHost(ctx, api.AddHostRequest{Host: api.Host{Hostname: "notthename", Addr: hosts[1].Addr}, AddrGiven: true})
+		if err == nil || !strings.Contains(err.Error(), "check-host failed") {
+			t.Fatalf("AddHost with the wrong hostname = %v", err)
+		}
+	})
+
+	t.Run("shell metacharacters execute nothing", func(t *testing.T) {
+		marker := "/tmp/orch-pwned"
+		for _, r := range []api.AddHostRequest{
+			{Host: api.Host{Hostname: "h1;touch " + marker, Addr: hosts[0].Addr}},
+			{Host: api.Host{Hostname: "$(touch " + marker + ")", Addr: hosts[0].Addr}},
+			{Host: api.Host{Hostname: "h1", Addr: hosts[0].Addr + ";touch " + marker}},
+			{Host: api.Host{Hostname: "h1", Addr: hosts[0].Addr, Labels: []string{"`touch " + marker + "`"}}},
+		} {
+			if _, err := e.ctl.AddHost(ctx, r); !errors.Is(err, spec.ErrInvalidSpec) {
+				t.Errorf("AddHost(%+v) = %v, want invalid", r, err)
+			}
+		}
+		if _, err := e.ctl.AddLabel(hosts[0].Name, "x;touch "+marker); !errors.Is(err, spec.ErrInvalidSpec) {
+			t.Errorf("AddLabel with metacharacters = %v", err)
+		}
+		// Arguments that reach a host are passed literally, never run.
+		t0, _ := e.st.GetHost(hosts[0].Name)
+		tg, _ := e.ctl.target(t0)
+		got, err := e.ctl.remote.Run(ctx, tg, []string{"echo", "$(touch " + marker + ")", ";", "`id`"}, nil, 10*time.Second)
+		if err != nil || strings.TrimSpace(string(got)) != "$(touch "+marker+") ; `id`" {
+			t.Errorf("echo of metacharacters = %q, %v", got, err)
+		}
+		for _, h := range hosts {
+			if _, err := e.lab.Exec(ctx, h.Name, "test", "-e", marker); err == nil {
+				t.Errorf("%s exists on %s", marker, h.Name)
+			}
+		}
+	})
+
+	t.Run("non-root user through sudo", func(t *testing.T) {
+		if msg, err := e.ctl.SetUser(ctx, "orchdeploy"); err != nil || !strings.Contains(msg, "sudo will be used") {
+			t.Fatalf("SetUser = %q, %v", msg, err)
+		}
+		if _, err := e.ctl.CheckHost(ctx, hosts[1].Name); err != nil {
+			t.Fatalf("CheckHost as orchdeploy: %v", err)
+		}
+		t1, _ := e.st.GetHost(hosts[1].Name)
+		tg, _ := e.ctl.target(t1)
+		out, err := e.ctl.remote.Run(ctx, tg, []string{"id", "-un"}, nil, 10*time.Second)
+		if err != nil || strings.TrimSpace(string(out)) != "root" {
+			t.Errorf("id -un through sudo = %q, %v", out, err)
+		}
+		who, err := e.ctl.remote.Run(ctx, tg, []string{"printenv", "SUDO_USER"}, nil, 10*time.Second)
+		if err != nil || strings.TrimSpace(string(who)) != "orchdeploy" {
+			t.Errorf("SUDO_USER = %q, %v", who, err)
+		}
+		if _, err := e.ctl.SetUser(ctx, "root"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("reinstalled host is refused until its new key is accepted", func(t *testing.T) {
+		h := hosts[1]
+		old, _ := e.lab.HostKey(h.Name)
+		newKey, err := e.lab.RegenerateHostKey(ctx, h.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.pool.Reset(h.Name)
+		_, err = e.ctl.CheckHost(ctx, h.Name)
+		if !errors.Is(err, sshexec.ErrHostKeyMismatch) {
+			t.Fatalf("CheckHost after host key change = %v, want mismatch", err)
+		}
+		for _, fp := range []string{ssh.FingerprintSHA256(old), ssh.FingerprintSHA256(newKey)} {
+			if !strings.Contains(err.Error(), fp) {
+				t.Errorf("error %q does not name %s", err, fp)
+			}
+		}
+		if !strings.Contains(err.Error(), "set-key") {
+			t.Errorf("error %q does not say how to accept the new key", err)
+		}
+		if _, err := e.ctl.SetHostKey(ctx, h.Name, api.HostKeyRequest{AcceptNew: true}); err != nil {
+			t.Fatalf("SetHostKey --accept-new: %v", err)
+		}
+		if _, err := e.ctl.CheckHost(ctx, h.Name); err != nil {
+			t.Fatalf("CheckHost with the new key: %v", err)
+		}
+	})
+
+	// Each failure mode must give a clear error within the connect
+	// timeout (plus scheduling slack), never hang the caller.
+	failures := []struct {
+		name        string
+		break_, fix func(context.Context, string) error
+	}{
+		{"sshd stopped", e.lab.StopSSHD, e.lab.StartSSHD},
+		{"sshd frozen", e.lab.FreezeSSHD, e.lab.ThawSSHD},
+		{"link down", e.lab.LinkDown, e.lab.LinkUp},
+	}
+	for _, f := range failures {
+		t.Run(f.name, func(t *testing.T) {
+			h := hosts[2].Name
+			if err := f.break_(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+			e.pool.Reset(h)
+			start := time.Now()
+			_, err := e.ctl.CheckHost(ctx, h)
+			took := time.Since(start)
+			if err := f.fix(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+			if err == nil {
+				t.Fatal("CheckHost succeeded on a broken host")
+			}
+			if !errors.Is(err, sshexec.ErrUnreachable) {
+				t.Errorf("error %v does not wrap ErrUnreachable", err)
+			}
+			if !strings.Contains(err.Error(), h) {
+				t.Errorf("error %q does not name the host", err)
+			}
+			if took > labConnectTimeout+2*time.Second {
+				t.Errorf("failure took %v, more than the %v connect timeout", took, labConnectTimeout)
+			}
+			e.pool.Reset(h)
+			if err := e.lab.WaitSSH(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.ctl.CheckHost(ctx, h); err != nil {
+				t.Errorf("CheckHost after repair: %v", err)
+			}
+		})
+	}
+
+	t.Run("remove", func(t *testing.T) {
+		if _, err := e.ctl.RemoveHost(ctx, hosts[2].Name, false, false); err != nil {
+			t.Fatal(err)
+		}
+		ls, _ := e.ctl.ListHosts()
+		if len(ls) != 2 {
+			t.Errorf("hosts after rm: %+v", ls)
+		}
+	})
+}
