@@ -23,9 +23,16 @@ deps: ## install what the tests need (Debian packages), when missing
 	@./scripts/deps.sh
 
 .PHONY: test
-test: deps build ## unit, race, fuzz-seed, conformance and integration tests (what CI runs)
+test: deps build ## unit, race, fuzz-seed, integration and conformance tests (what CI runs)
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	$(MAKE) test-integration
 	$(MAKE) conformance
+
+INTEGRATION_PKGS ?= ./hostlab/... ./internal/agent/... ./internal/cli/... ./orchestrator/...
+
+.PHONY: test-integration
+test-integration: deps build ## integration tests on real lab hosts, real sshd and podman (root)
+	$(GO) test -tags integration -count=1 -p 1 $(INTEGRATION_PKGS)
 
 .PHONY: unit
 unit: ## unit tests only
@@ -54,8 +61,12 @@ bench: ## benchmarks (numbers go in docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 .PHONY: fuzz
-fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	@for t in $$($(GO) test -list '^Fuzz' ./spec/ | grep ^Fuzz); do $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} ./spec/ || exit 1; done
+fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; \
+	  done; \
+	done
 
 .PHONY: man
 man: build ## write man pages to man/
@@ -68,3 +79,7 @@ demo: deps build ## build, and show what orch does (grows with the product)
 .PHONY: clean
 clean: ## remove build outputs
 	rm -rf bin man
+
+.PHONY: demo-down
+demo-down: ## remove what make demo started
+	@./scripts/demo-down.sh

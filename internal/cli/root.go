@@ -107,7 +107,9 @@ func Main(ctx context.Context, args []string, ios *IOStreams) int {
 	}
 	// cobra's own argument errors ("unknown command", "accepts 1 arg(s)").
 	if isCobraUsageError(err) {
-		err = &UsageError{Msg: err.Error()}
+		// One clear line: drop cobra's "Did you mean this?" suggestions.
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		err = &UsageError{Msg: first}
 	}
 	code, msg := ExitCodeAndMessage(err)
 	fmt.Fprintln(ios.ErrOut, msg)
