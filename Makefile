@@ -5,6 +5,8 @@ BIN := bin/orch
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/orchceph/orch/internal/cli.Version=$(VERSION)
 SHARED ?= ../shared
+# Tests read cephadm's conformance cases from here.
+export ORCH_SHARED ?= $(abspath $(SHARED))
 PY := /usr/bin/python3
 export CGO_ENABLED := 0
 
