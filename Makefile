@@ -46,7 +46,7 @@ conformance: build ## cephadm's own test cases against orch spec validate / orch
 	  echo "== conformance --family $$fam"; \
 	  $(PY) $(SHARED)/conformance/run.py --orch $(BIN) --family $$fam || exit 1; \
 	done
-CONFORMANCE_FAMILIES ?= spec placement
+CONFORMANCE_FAMILIES ?= spec placement scheduling drives
 
 .PHONY: verify
 verify: ## gofmt, go vet, staticcheck, go mod tidy check
