@@ -45,6 +45,7 @@ func newCmdAgent(f *Factory, host func() *agent.Host) *cobra.Command {
 		newCmdAgentLight(opts),
 		newCmdAgentDiskRescan(opts),
 	)
+	cmd.AddCommand(newAgentLifecycleCommands(opts)...)
 	return cmd
 }
 
