@@ -37,6 +37,7 @@ var errnoNames = map[syscall.Errno]string{
 	syscall.EACCES: "EACCES", syscall.EBUSY: "EBUSY", syscall.EEXIST: "EEXIST", syscall.EINVAL: "EINVAL",
 	syscall.ENOTSUP: "ENOTSUP", syscall.ETIMEDOUT: "ETIMEDOUT", syscall.EHOSTUNREACH: "EHOSTUNREACH",
 	syscall.ECONNREFUSED: "ECONNREFUSED", syscall.ENOTCONN: "ENOTCONN",
+	syscall.EADDRINUSE: "EADDRINUSE", syscall.EPROTO: "EPROTO",
 }
 
 // ErrnoName returns "EINVAL" for EINVAL and so on.

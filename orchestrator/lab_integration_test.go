@@ -84,7 +84,8 @@ func (e *labEnv) add(t *testing.T, h hostlab.Host, labels ...string) api.AddHost
 }
 
 func TestLabHostManagement(t *testing.T) {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
 	e := newLabEnv(t, 3)
 	hosts := e.lab.Hosts()
 
@@ -212,6 +213,10 @@ func TestLabHostManagement(t *testing.T) {
 	}
 	for _, f := range failures {
 		t.Run(f.name, func(t *testing.T) {
+			// Every step is bounded: a lab that does not recover must fail
+			// the test, never hang the suite.
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+			defer cancel()
 			h := hosts[2].Name
 			if err := f.break_(ctx, h); err != nil {
 				t.Fatal(err)

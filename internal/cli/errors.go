@@ -70,6 +70,8 @@ var errnoNames = map[syscall.Errno]string{
 	syscall.EHOSTUNREACH: "EHOSTUNREACH",
 	syscall.ENOTCONN:     "ENOTCONN",
 	syscall.ECANCELED:    "ECANCELED",
+	syscall.EADDRINUSE:   "EADDRINUSE",
+	syscall.EPROTO:       "EPROTO",
 }
 
 // ExitCodeAndMessage renders err as cephadm does: the exit code is the
