@@ -28,6 +28,8 @@ deps: ## install what the tests need (Debian packages), when missing
 test: deps build ## unit, race, fuzz-seed, integration and conformance tests (what CI runs)
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 	$(MAKE) test-integration
+	$(MAKE) test-mgr
+	$(MAKE) e2e-mgr
 	$(MAKE) conformance
 
 INTEGRATION_PKGS ?= ./hostlab/... ./internal/agent/... ./internal/cli/... ./orchestrator/...
@@ -39,6 +41,14 @@ test-integration: deps build ## integration tests on real lab hosts, real sshd a
 .PHONY: unit
 unit: ## unit tests only
 	$(GO) test -count=1 ./...
+
+.PHONY: test-mgr
+test-mgr: ## unit tests of the ceph-mgr module against the real orchestrator classes
+	cd mgr && PYTHONDONTWRITEBYTECODE=1 $(PY) -m unittest tests
+
+.PHONY: e2e-mgr
+e2e-mgr: build ## real mon + mgr with the orch module, driving orch serve and a lab host
+	ORCH_BIN=$(CURDIR)/$(BIN) mgr/e2e/run.sh
 
 .PHONY: conformance
 conformance: build ## cephadm's own test cases against orch spec validate / orch plan

@@ -9,6 +9,7 @@ pkgs=(
   podman crun conmon netavark iptables uidmap catatonit busybox-static
   iproute2 util-linux fdisk e2fsprogs udev
   ceph-osd ledmon
+  ceph-mon ceph-mgr ceph-common
 )
 need=()
 for p in "${pkgs[@]}"; do
