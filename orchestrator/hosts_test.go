@@ -360,6 +360,20 @@ func TestSSHIdentity(t *testing.T) {
 	if _, err := e.addWithPort(ctx, addReq("h1", fh), fh); err != nil {
 		t.Fatal(err)
 	}
+	// A new ssh_config is tested against a known host before it is kept.
+	before, _ := e.ctl.SSHConfig()
+	if _, err := e.ctl.SetSSHConfig(ctx, "Host *\n  Port 1\n  StrictHostKeyChecking yes\n"); err == nil {
+		t.Fatal("SetSSHConfig pointing at a closed port succeeded")
+	}
+	if after, _ := e.ctl.SSHConfig(); after != before {
+		t.Errorf("ssh_config changed after a refused SetSSHConfig: %q", after)
+	}
+	if _, err := e.ctl.SetSSHConfig(ctx, fmt.Sprintf("Host h1\n  Port %d\n  ConnectTimeout 5\n  StrictHostKeyChecking yes\n", fh.srv.Port())); err != nil {
+		t.Fatalf("SetSSHConfig with a working config: %v", err)
+	}
+	if _, err := e.ctl.CheckHost(ctx, "h1"); err != nil {
+		t.Fatalf("CheckHost after SetSSHConfig: %v", err)
+	}
 	_, other, _ := ed25519.GenerateKey(rand.Reader)
 	block, _ := ssh.MarshalPrivateKey(other, "")
 	if _, err := e.ctl.SetPrivateKey(ctx, string(pem.EncodeToMemory(block))); err == nil {

@@ -2,6 +2,8 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/orchceph/orch/api"
@@ -58,6 +60,9 @@ func (c *Controller) SetSSHConfig(ctx context.Context, text string) (string, err
 	}
 	c.hostMu.Lock()
 	defer c.hostMu.Unlock()
+	if err := c.testSSHConfig(ctx, cfg); err != nil {
+		return "", err
+	}
 	if _, err := c.st.UpdateCluster(func(cl *store.Cluster) error { cl.SSHConfig = text; return nil }); err != nil {
 		return "", err
 	}
@@ -74,4 +79,42 @@ func (c *Controller) ClearSSHConfig() (string, error) {
 	}
 	c.forgetAll()
 	return "Cleared ssh_config", nil
+}
+
+// testSSHConfig runs `true` on the first known host with the new config
+// applied; with no hosts or no key there is nothing to test yet.
+func (c *Controller) testSSHConfig(ctx context.Context, cfg *sshexec.SSHConfig) error {
+	hosts, err := c.st.ListHosts()
+	if err != nil || len(hosts) == 0 {
+		return err
+	}
+	h := hosts[0]
+	t, err := c.target(h)
+	if err != nil {
+		if errors.Is(err, api.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	t.Addr, t.Port, t.ConnectTimeout, t.ProxyJump = h.Addr, 0, 0, nil
+	if t, err = cfg.Resolve(h.Name).Apply(t); err != nil {
+		return invalidf("%v", err)
+	}
+	cl, err := c.st.GetCluster()
+	if err != nil {
+		return err
+	}
+	if cl.SSHUser != "" {
+		t.User = cl.SSHUser
+	}
+	// A probe under another name, so the pooled connection of the host
+	// (made with the old config) is neither used nor replaced.
+	t.Name = h.Name + ".ssh-config-test"
+	defer c.remote.Forget(t.Name)
+	ctx, cancel := context.WithTimeout(ctx, c.checkTO)
+	defer cancel()
+	if _, err := c.remote.Run(ctx, t, []string{"true"}, nil, c.checkTO); err != nil {
+		return fmt.Errorf("ssh connection to %s with the new ssh_config failed; nothing was changed: %w", h.Name, err)
+	}
+	return nil
 }
