@@ -95,3 +95,12 @@ clean: ## remove build outputs
 .PHONY: demo-down
 demo-down: ## remove what make demo started
 	@./scripts/demo-down.sh
+
+.PHONY: images
+images: ## build localhost/ceph:<debian version> and localhost/orch-testapp without a registry (cached)
+	images/build-ceph-image.sh
+	images/build-testapp-image.sh
+
+.PHONY: images-verify
+images-verify: ## build both images and smoke-test a one-host Ceph cluster in the ceph image
+	images/verify.sh --smoke

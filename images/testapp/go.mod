@@ -1,0 +1,3 @@
+module github.com/orchceph/orch/images/testapp
+
+go 1.22
