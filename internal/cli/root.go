@@ -105,6 +105,12 @@ func Main(ctx context.Context, args []string, ios *IOStreams) int {
 	if errors.Is(err, errSilentExit) {
 		return 1
 	}
+	// Commands that ran another program which already reported its
+	// failure exit with that program's status and print nothing more.
+	var se interface{ SilentExitCode() int }
+	if errors.As(err, &se) {
+		return se.SilentExitCode()
+	}
 	// cobra's own argument errors ("unknown command", "accepts 1 arg(s)").
 	if isCobraUsageError(err) {
 		// One clear line: drop cobra's "Did you mean this?" suggestions.

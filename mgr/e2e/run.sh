@@ -554,11 +554,13 @@ main() {
   check_err "before install: no orchestrator configured" 2 'Error ENOENT: No orchestrator configured (try `ceph orch set backend`)'
 
   t=$(ms)
-  "$REPO/mgr/install.sh" --farm "$BASE/mgr-modules" --mgr-id x --api-url "unix://$SOCK" >"$BASE/log/install.log" 2>&1
+  # The first install goes through the orch binary (embedded module and
+  # installer); the re-installs below use the script from the tree.
+  "$ORCH" mgr-module install --farm "$BASE/mgr-modules" --mgr-id x --api-url "unix://$SOCK" >"$BASE/log/install.log" 2>&1
   irc=$?; t_install=$(( $(ms) - t ))
   sed 's/^/    /' "$BASE/log/install.log"
-  [ $irc = 0 ] || die "install.sh failed (rc $irc)"
-  log "install.sh (module farm, enable, select backend, mgr respawn, ready): ${t_install} ms"
+  [ $irc = 0 ] || die "orch mgr-module install failed (rc $irc)"
+  log "orch mgr-module install (module farm, enable, select backend, mgr respawn, ready): ${t_install} ms"
   t=$(ms)
   "$REPO/mgr/install.sh" --farm "$BASE/mgr-modules" --mgr-id x --api-url "unix://$SOCK" >"$BASE/log/install2.log" 2>&1
   irc=$?
