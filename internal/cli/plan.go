@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,7 +205,8 @@ func planWithController(opts *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	err = planLive(context.Background(), c, opts.IO.Out, specs, opts.Format, opts.Explain)
+	_ = c
+	err = fmt.Errorf("live plans are not served by this controller yet: %w", api.ErrNoController)
 	if errors.Is(err, api.ErrNoController) {
 		return &errnoError{errno: syscall.ENOTCONN, err: fmt.Errorf("%w: %w", errNeedsController, err)}
 	}
