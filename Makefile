@@ -62,8 +62,8 @@ CONFORMANCE_FAMILIES ?= spec placement scheduling drives
 verify: ## gofmt, go vet, staticcheck, go mod tidy check
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
-	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
-	$$( $(GO) env GOPATH )/bin/staticcheck ./... 2>/dev/null || staticcheck ./...
+	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
 	@cp go.mod /tmp/orch.go.mod.bak; cp go.sum /tmp/orch.go.sum.bak; $(GO) mod tidy; \
 	 if ! diff -q go.mod /tmp/orch.go.mod.bak >/dev/null || ! diff -q go.sum /tmp/orch.go.sum.bak >/dev/null; then \
 	   cp /tmp/orch.go.mod.bak go.mod; cp /tmp/orch.go.sum.bak go.sum; echo "go mod tidy would change go.mod/go.sum"; exit 1; fi

@@ -75,7 +75,6 @@ var ErrInvalidOptions = errors.New("invalid lab options")
 var (
 	prefixRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,11}$`)
 	userRE   = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,30}$`)
-	hostRE   = regexp.MustCompile(`^h([1-9][0-9]{0,2})$`)
 )
 
 func invalidf(format string, a ...any) error {

@@ -50,9 +50,3 @@ func validateAddr(a string) error {
 	}
 	return invalidf("Invalid address %q: want an IP address or a DNS name", a)
 }
-
-// isLoopback reports whether a is a loopback IP address.
-func isLoopback(a string) bool {
-	ip, err := netip.ParseAddr(strings.Trim(a, "[]"))
-	return err == nil && ip.IsLoopback()
-}

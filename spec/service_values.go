@@ -441,12 +441,6 @@ func asInt(v any) (int, bool) {
 	return 0, false
 }
 
-// asString returns v when it is a str.
-func asString(v any) (string, bool) {
-	s, ok := v.(string)
-	return s, ok
-}
-
 // stringList converts a list of str into []string; ok is false otherwise.
 func stringList(v any) ([]string, bool) {
 	l, ok := v.([]any)

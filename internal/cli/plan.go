@@ -205,7 +205,7 @@ func planWithController(opts *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	_ = c
+	_, _ = c, specs
 	err = fmt.Errorf("live plans are not served by this controller yet: %w", api.ErrNoController)
 	if errors.Is(err, api.ErrNoController) {
 		return &errnoError{errno: syscall.ENOTCONN, err: fmt.Errorf("%w: %w", errNeedsController, err)}
