@@ -52,19 +52,19 @@ func HostSpecFromJSON(m map[string]any) (HostSpec, error) {
 			for _, e := range x {
 				s, ok := e.(string)
 				if !ok {
-					return HostSpec{}, Invalid(fmt.Sprintf("Labels (%s) must be a string or list of strings", plStr(labels)))
+					return HostSpec{}, Invalid(fmt.Sprintf("Labels (%s) must be a string or list of strings", pyStr(labels)))
 				}
 				strs = append(strs, s)
 			}
 			h.Labels = plUniqueStrings(strs)
 		default:
-			return HostSpec{}, Invalid(fmt.Sprintf("Labels (%s) must be a string or list of strings", plStr(labels)))
+			return HostSpec{}, Invalid(fmt.Sprintf("Labels (%s) must be a string or list of strings", pyStr(labels)))
 		}
 	}
 	if loc, ok := m["location"]; ok && loc != nil {
 		l, ok := plStringMap(loc)
 		if !ok {
-			return HostSpec{}, Invalid(fmt.Sprintf("Location (%s) must be a dictionary of strings to strings", plStr(loc)))
+			return HostSpec{}, Invalid(fmt.Sprintf("Location (%s) must be a dictionary of strings to strings", pyStr(loc)))
 		}
 		h.Location = l
 	}
@@ -78,31 +78,31 @@ func HostSpecFromJSON(m map[string]any) (HostSpec, error) {
 		h.Hostname = x
 	case []any, []string, map[string]any, map[any]any:
 		return HostSpec{}, &ValidationError{Kind: "AttributeError",
-			Msg: fmt.Sprintf("'%s' object has no attribute 'split'", plTypeName(raw))}
+			Msg: fmt.Sprintf("'%s' object has no attribute 'split'", pyTypeName(raw))}
 	default:
 		return HostSpec{}, &ValidationError{Kind: "TypeError",
-			Msg: fmt.Sprintf("object of type '%s' has no len()", plTypeName(raw))}
+			Msg: fmt.Sprintf("object of type '%s' has no len()", pyTypeName(raw))}
 	}
 
 	h.Addr = h.Hostname
-	if addr := m["addr"]; plTruthy(addr) {
+	if addr := m["addr"]; pyTruthy(addr) {
 		s, err := plScalarString("addr", addr)
 		if err != nil {
 			return HostSpec{}, err
 		}
 		h.Addr = s
 	}
-	if status := m["status"]; plTruthy(status) {
+	if status := m["status"]; pyTruthy(status) {
 		s, err := plScalarString("status", status)
 		if err != nil {
 			return HostSpec{}, err
 		}
 		h.Status = s
 	}
-	if oob := m["oob"]; plTruthy(oob) {
+	if oob := m["oob"]; pyTruthy(oob) {
 		om, ok := plMapping(oob)
 		if !ok || om.badKey {
-			return HostSpec{}, Invalid(fmt.Sprintf("oob (%s) must be a dictionary", plStr(oob)))
+			return HostSpec{}, Invalid(fmt.Sprintf("oob (%s) must be a dictionary", pyStr(oob)))
 		}
 		h.Oob = map[string]string{}
 		for _, k := range om.keys {
@@ -221,7 +221,7 @@ func plStringMap(v any) (map[string]string, bool) {
 func plScalarString(field string, v any) (string, error) {
 	switch v.(type) {
 	case []any, []string, map[string]any, map[any]any, map[string]string:
-		return "", Invalid(fmt.Sprintf("%s (%s) must be a string", field, plStr(v)))
+		return "", Invalid(fmt.Sprintf("%s (%s) must be a string", field, pyStr(v)))
 	}
-	return plStr(v), nil
+	return pyStr(v), nil
 }

@@ -81,13 +81,13 @@ func ParsePlacement(s string) (PlacementSpec, error) {
 		}
 	}
 	if len(labels) > 1 {
-		return PlacementSpec{}, Invalid("more than one label provided: " + plRepr(labels))
+		return PlacementSpec{}, Invalid("more than one label provided: " + pyRepr(labels))
 	}
 	if len(labels) == 1 {
 		p.Label = plRuneSlice(labels[0], len("label:"))
 	}
 	if len(patterns) > 1 {
-		return PlacementSpec{}, Invalid("more than one host pattern provided: " + plRepr(patterns))
+		return PlacementSpec{}, Invalid("more than one host pattern provided: " + pyRepr(patterns))
 	}
 	if len(patterns) == 1 {
 		p.HostPattern = hostPatternFromPretty(patterns[0])

@@ -154,7 +154,7 @@ func hostPlacementFromJSON(v any) (h HostPlacementSpec, deferred error, err erro
 	if !ok {
 		return h, nil, wrap(fmt.Sprintf(
 			"ceph.deployment.service_spec.HostPlacementSpec() argument after ** must be a mapping, not %s",
-			plTypeName(v)))
+			pyTypeName(v)))
 	}
 	if m.badKey {
 		return h, nil, wrap("keywords must be strings")
@@ -186,7 +186,7 @@ func hostPlacementFromJSON(v any) (h HostPlacementSpec, deferred error, err erro
 		case string:
 			return x, nil
 		}
-		return "", wrap(fmt.Sprintf("%s must be a string, not %s", field, plTypeName(m.vals[field])))
+		return "", wrap(fmt.Sprintf("%s must be a string, not %s", field, pyTypeName(m.vals[field])))
 	}
 	if h.Network, err = str("network"); err != nil {
 		return HostPlacementSpec{}, nil, err
@@ -198,9 +198,9 @@ func hostPlacementFromJSON(v any) (h HostPlacementSpec, deferred error, err erro
 	case string:
 		h.Hostname = x
 	case []any, []string, map[string]any, map[any]any:
-		deferred = Invalid(fmt.Sprintf("PlacementSpec: '%s' object has no attribute 'split'", plTypeName(x)))
+		deferred = Invalid(fmt.Sprintf("PlacementSpec: '%s' object has no attribute 'split'", pyTypeName(x)))
 	default:
-		deferred = Invalid(fmt.Sprintf("PlacementSpec: object of type '%s' has no len()", plTypeName(x)))
+		deferred = Invalid(fmt.Sprintf("PlacementSpec: object of type '%s' has no len()", pyTypeName(x)))
 	}
 	return h, deferred, nil
 }

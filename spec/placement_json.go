@@ -33,12 +33,12 @@ func PlacementFromJSON(v any) (PlacementSpec, error) {
 	}
 	m, ok := plMapping(v)
 	if !ok {
-		return PlacementSpec{}, wrap(fmt.Sprintf("'%s' object has no attribute 'copy'", plTypeName(v)))
+		return PlacementSpec{}, wrap(fmt.Sprintf("'%s' object has no attribute 'copy'", pyTypeName(v)))
 	}
 
 	var p PlacementSpec
 	c := placementCheck{}
-	if hosts := m.vals["hosts"]; plTruthy(hosts) {
+	if hosts := m.vals["hosts"]; pyTruthy(hosts) {
 		items, err := plIterate(hosts)
 		if err != nil {
 			return PlacementSpec{}, wrap(err.Error())
@@ -63,12 +63,12 @@ func PlacementFromJSON(v any) (PlacementSpec, error) {
 	}
 
 	label := m.vals["label"]
-	if plTruthy(label) {
+	if pyTruthy(label) {
 		switch label.(type) {
 		case []any, []string, map[string]any, map[any]any:
-			return PlacementSpec{}, wrap(fmt.Sprintf("label must be a string, not %s", plTypeName(label)))
+			return PlacementSpec{}, wrap(fmt.Sprintf("label must be a string, not %s", pyTypeName(label)))
 		}
-		p.Label = plStr(label)
+		p.Label = pyStr(label)
 	}
 
 	if raw, ok := m.vals["count"]; ok && raw != nil {
@@ -116,7 +116,7 @@ func plIterate(v any) ([]any, error) {
 		for k := range x {
 			out = append(out, k)
 		}
-		sort.Slice(out, func(i, j int) bool { return plRepr(out[i]) < plRepr(out[j]) })
+		sort.Slice(out, func(i, j int) bool { return pyRepr(out[i]) < pyRepr(out[j]) })
 		return out, nil
 	}
 	if m, ok := plMapping(v); ok {
@@ -126,7 +126,7 @@ func plIterate(v any) ([]any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("'%s' object is not iterable", plTypeName(v))
+	return nil, fmt.Errorf("'%s' object is not iterable", pyTypeName(v))
 }
 
 // plCountFromJSON converts a decoded count the way PlacementSpec.validate
@@ -153,7 +153,7 @@ func plCountFromJSON(v any, what string) (*int, error) {
 	case float64:
 		return plCountFromFloat(x, numeric, integer, what)
 	}
-	if b, ok := plAsInt(v); ok {
+	if b, ok := pyAsBigInt(v); ok {
 		n, err := plBigToInt(b, what)
 		if err != nil {
 			return nil, err
@@ -174,7 +174,7 @@ func plCountFromFloat(f float64, numeric, integer error, what string) (*int, err
 		return nil, integer
 	}
 	if f < math.MinInt64 || f >= math.MaxInt64 {
-		return nil, Invalid(fmt.Sprintf("%s must be a numeric value in the range of a 64-bit integer, got %s", what, plReprFloat(f)))
+		return nil, Invalid(fmt.Sprintf("%s must be a numeric value in the range of a 64-bit integer, got %s", what, pyFloatRepr(f)))
 	}
 	n := int(f)
 	return &n, nil
@@ -195,23 +195,23 @@ func hostPatternFromJSON(v any) (*HostPattern, error) {
 	}
 	m, ok := plMapping(v)
 	if !ok {
-		return nil, Invalid(fmt.Sprintf("Cannot convert <class '%s'> object to HostPattern", plTypeName(v)))
+		return nil, Invalid(fmt.Sprintf("Cannot convert <class '%s'> object to HostPattern", pyTypeName(v)))
 	}
 	pattern, ok := m.vals["pattern"]
 	if !ok {
-		return nil, Invalid("Got dict for host pattern with no pattern field: " + plRepr(v))
+		return nil, Invalid("Got dict for host pattern with no pattern field: " + pyRepr(v))
 	}
-	if !plTruthy(pattern) {
+	if !pyTruthy(pattern) {
 		// cephadm's message lacks the space between "pattern" and "with".
-		return nil, Invalid("Got dict for host patternwith empty pattern: " + plRepr(v))
+		return nil, Invalid("Got dict for host patternwith empty pattern: " + pyRepr(v))
 	}
 	ps, ok := pattern.(string)
 	if !ok {
 		return nil, &ValidationError{Kind: "AssertionError",
-			Msg: fmt.Sprintf("host_pattern pattern must be a string, not %s", plTypeName(pattern))}
+			Msg: fmt.Sprintf("host_pattern pattern must be a string, not %s", pyTypeName(pattern))}
 	}
 	hp := HostPattern{Pattern: ps, Type: PatternFnmatch}
-	if pt, ok := m.vals["pattern_type"]; ok && plTruthy(pt) {
+	if pt, ok := m.vals["pattern_type"]; ok && pyTruthy(pt) {
 		switch pt {
 		case "fnmatch":
 		case "regex":
@@ -220,7 +220,7 @@ func hostPatternFromJSON(v any) (*HostPattern, error) {
 				return nil, err
 			}
 		default:
-			return nil, Invalid("Got dict for host pattern with unknown pattern type: " + plRepr(v))
+			return nil, Invalid("Got dict for host pattern with unknown pattern type: " + pyRepr(v))
 		}
 	}
 	return &hp, nil

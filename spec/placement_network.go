@@ -23,7 +23,7 @@ func plIPAddress(s string) error {
 	if plParseIPv6(s) {
 		return nil
 	}
-	return valueError(fmt.Sprintf("%s does not appear to be an IPv4 or IPv6 address", plReprStr(s)))
+	return valueError(fmt.Sprintf("%s does not appear to be an IPv4 or IPv6 address", pyQuote(s)))
 }
 
 // plParseIPv4 is IPv4Address's strict parser: four decimal octets of one to
@@ -83,7 +83,7 @@ func plIPv6Addr(s string) (netip.Addr, bool) {
 // neither an IPv4 nor an IPv6 network fails with "'<s>' does not appear to
 // be an IPv4 or IPv6 network".
 func plIPNetwork(s string) error {
-	notNetwork := valueError(fmt.Sprintf("%s does not appear to be an IPv4 or IPv6 network", plReprStr(s)))
+	notNetwork := valueError(fmt.Sprintf("%s does not appear to be an IPv4 or IPv6 network", pyQuote(s)))
 	parts := strings.Split(s, "/")
 	if len(parts) > 2 {
 		return notNetwork

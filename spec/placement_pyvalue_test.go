@@ -55,8 +55,8 @@ func TestPlRepr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := plRepr(tt.in); got != tt.want {
-				t.Errorf("plRepr(%#v) = %s, want %s", tt.in, got, tt.want)
+			if got := pyRepr(tt.in); got != tt.want {
+				t.Errorf("pyRepr(%#v) = %s, want %s", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The loader turns YAML and JSON into "Python values", the shapes that
@@ -274,14 +276,12 @@ func pyTruthy(v any) bool {
 		return false
 	case bool:
 		return x
-	case int64:
-		return x != 0
-	case int:
+	case string:
+		return x != ""
+	case float32:
 		return x != 0
 	case float64:
 		return x != 0
-	case string:
-		return x != ""
 	case []any:
 		return len(x) > 0
 	case []string:
@@ -290,28 +290,35 @@ func pyTruthy(v any) bool {
 		return x.Len() > 0
 	case map[string]any:
 		return len(x) > 0
+	case map[any]any:
+		return len(x) > 0
+	case map[string]string:
+		return len(x) > 0
 	case interface{ truthy() bool }:
 		return x.truthy()
+	}
+	if i, ok := pyAsBigInt(v); ok {
+		return i.Sign() != 0
 	}
 	return true
 }
 
-// pyTypeName is type(v).__name__.
+// pyTypeName is type(v).__name__ for a decoded value.
 func pyTypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "NoneType"
 	case bool:
 		return "bool"
-	case int64, int:
-		return "int"
-	case float64:
-		return "float"
 	case string:
 		return "str"
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return "int"
+	case float32, float64:
+		return "float"
 	case []any, []string:
 		return "list"
-	case *Map, map[string]any:
+	case *Map, map[string]any, map[any]any, map[string]string:
 		return "dict"
 	}
 	return fmt.Sprintf("%T", v)
@@ -368,11 +375,16 @@ func pyStr(v any) string {
 	return pyRepr(v)
 }
 
-// pyRepr is Python's repr(v).
+// pyRepr is Python's repr(v). Go maps have lost their YAML order, so their
+// keys are shown sorted, which is deterministic; *Map keeps its order.
 func pyRepr(v any) string {
 	switch x := v.(type) {
+	case nil, bool, int64, int, float64:
+		return pyStr(v)
 	case string:
 		return pyQuote(x)
+	case float32:
+		return pyFloatRepr(float64(x))
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
@@ -389,41 +401,87 @@ func pyRepr(v any) string {
 		parts := make([]string, 0, x.Len())
 		x.Each(func(k, v any) { parts = append(parts, pyRepr(k)+": "+pyRepr(v)) })
 		return "{" + strings.Join(parts, ", ") + "}"
-	case nil, bool, int64, int, float64:
-		return pyStr(v)
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = pyQuote(k) + ": " + pyRepr(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case map[string]string:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = pyQuote(k) + ": " + pyQuote(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case map[any]any:
+		parts := make([]string, 0, len(x))
+		for k, e := range x {
+			parts = append(parts, pyRepr(k)+": "+pyRepr(e))
+		}
+		sort.Strings(parts)
+		return "{" + strings.Join(parts, ", ") + "}"
 	case interface{ pyRepr() string }:
 		return x.pyRepr()
+	}
+	if i, ok := pyAsBigInt(v); ok {
+		return i.String()
 	}
 	return fmt.Sprint(v)
 }
 
-// pyQuote quotes s the way Python's repr does for plain text.
+// pyQuote is Python's repr of a str: single quotes unless the text holds a
+// single quote and no double quote; non-printable characters and invalid
+// UTF-8 bytes escaped as Python escapes them.
 func pyQuote(s string) string {
-	q := "'"
+	quote := byte('\'')
 	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = `"`
+		quote = '"'
 	}
 	var b strings.Builder
-	b.WriteString(q)
-	for _, r := range s {
+	b.WriteByte(quote)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+			i++
+			continue
+		}
+		i += size
 		switch {
 		case r == '\\':
 			b.WriteString(`\\`)
-		case string(r) == q:
-			b.WriteString(`\` + q)
-		case r == '\n':
-			b.WriteString(`\n`)
+		case r == rune(quote):
+			b.WriteByte('\\')
+			b.WriteByte(quote)
 		case r == '\t':
 			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
 		case r == '\r':
 			b.WriteString(`\r`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
+		case r < 0x7f || unicode.IsPrint(r):
 			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		}
 	}
-	b.WriteString(q)
+	b.WriteByte(quote)
 	return b.String()
 }
 
