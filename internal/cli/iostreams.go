@@ -2,7 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/mattn/go-isatty"
@@ -35,3 +38,31 @@ func TestIO(stdin string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// readInputFile reads an -i argument: a file, or standard input for "-",
+// at most limit bytes. A missing file is ENOENT; an input over the limit
+// is EINVAL. what names the input in messages ("input", "snapshot").
+func readInputFile(ios *IOStreams, name, what string, limit int64) ([]byte, error) {
+	var r io.Reader
+	if name == "-" {
+		r = ios.In
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%w: cannot open %s file %s", ErrNotFound, what, name)
+			}
+			return nil, fmt.Errorf("cannot open %s file %s: %w", what, name, err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", what, name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, usagef("%s %s is too large (limit %d bytes)", what, name, limit)
+	}
+	return data, nil
+}

@@ -2,11 +2,8 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -86,28 +83,7 @@ func NewCmdSpecValidate(f *Factory, runF func(*SpecValidateOptions) error) *cobr
 
 // readSpecInput reads -i FILE|- with spec.MaxInputSize as the bound.
 func readSpecInput(ios *IOStreams, name string) ([]byte, error) {
-	var r io.Reader
-	if name == "-" {
-		r = ios.In
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("%w: cannot open input file %s", ErrNotFound, name)
-			}
-			return nil, fmt.Errorf("cannot open input file %s: %w", name, err)
-		}
-		defer f.Close()
-		r = f
-	}
-	data, err := io.ReadAll(io.LimitReader(r, spec.MaxInputSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	if len(data) > spec.MaxInputSize {
-		return nil, spec.Invalid(fmt.Sprintf("input is too large (limit %d bytes)", spec.MaxInputSize))
-	}
-	return data, nil
+	return readInputFile(ios, name, "input", spec.MaxInputSize)
 }
 
 func specValidateRun(opts *SpecValidateOptions) error {

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/orchceph/orch/api"
 	"github.com/spf13/cobra"
@@ -76,17 +74,8 @@ func NewCmdSSH(f *Factory) *cobra.Command {
 // readInput reads a -i argument: a file, or stdin for "-". Secrets read
 // here go to the controller in a request body, never in argv or logs.
 func readInput(f *Factory, name string) (string, error) {
-	var b []byte
-	var err error
-	if name == "-" {
-		b, err = io.ReadAll(io.LimitReader(f.IO.In, api.MaxBodyBytes))
-	} else {
-		b, err = os.ReadFile(name)
-	}
-	if err != nil {
-		return "", usagef("read %s: %v", name, err)
-	}
-	return string(b), nil
+	b, err := readInputFile(f.IO, name, "input", api.MaxBodyBytes)
+	return string(b), err
 }
 
 func withNewline(s string) string {
