@@ -101,3 +101,23 @@ func httpStatus(errno syscall.Errno) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// Is lets errors.Is match an *Error against the sentinel of its errno, so
+// that callers branch the same way on local and decoded errors.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Code == syscall.ENOENT
+	case ErrInvalid:
+		return e.Code == syscall.EINVAL
+	case ErrExists:
+		return e.Code == syscall.EEXIST
+	case ErrBusy:
+		return e.Code == syscall.EBUSY
+	case ErrNotSupported:
+		return e.Code == syscall.ENOTSUP
+	case ErrUnavailable:
+		return e.Code == syscall.EHOSTUNREACH
+	}
+	return false
+}

@@ -44,6 +44,9 @@ type Controller struct {
 	// hostMu serialises changes to hosts and to the SSH identity, so that
 	// two concurrent "host add" calls for one host cannot both pin a key.
 	hostMu sync.Mutex
+
+	// refresh is the host-refresh state (refresh_state.go).
+	refresh *refreshRuntime
 }
 
 // New returns a Controller, creating the cluster record (with a new fsid)
@@ -53,7 +56,7 @@ func New(o Options) (*Controller, error) {
 		return nil, errors.New("orchestrator: Store and Remote are required")
 	}
 	c := &Controller{st: o.Store, remote: o.Remote, log: zerolog.Nop(), now: time.Now,
-		agent: o.AgentBinary, resolve: o.Resolve, checkTO: o.CheckTimeout}
+		agent: o.AgentBinary, resolve: o.Resolve, checkTO: o.CheckTimeout, refresh: newRefreshRuntime()}
 	if o.Logger != nil {
 		c.log = *o.Logger
 	}

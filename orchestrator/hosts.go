@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/orchceph/orch/api"
 	"github.com/orchceph/orch/spec"
@@ -43,7 +44,7 @@ func toAPIHost(h store.Host) api.Host {
 func (c *Controller) getHost(name string) (store.Host, error) {
 	h, err := c.st.GetHost(name)
 	if errors.Is(err, store.ErrNotFound) {
-		return h, fmt.Errorf("host %s not found: %w", name, api.ErrNotFound)
+		return h, api.NewError(syscall.ENOENT, "host %s not found", name)
 	}
 	return h, err
 }
@@ -231,16 +232,17 @@ func (c *Controller) checkHost(ctx context.Context, t sshexec.Target) error {
 		return fmt.Errorf("%s: push orch agent: %w", t.Name, err)
 	}
 	out, err := c.remote.Run(ctx, t, []string{bin, "agent", "check-host", "--expect-hostname", t.Name}, nil, c.checkTO)
+	var res checkResult
+	parsed := json.Unmarshal(out, &res) == nil
+	if parsed && len(res.Errors) > 0 {
+		return api.NewError(syscall.EINVAL, "check-host failed on %s: %s", t.Name, strings.Join(res.Errors, "; "))
+	}
 	if err != nil {
 		var ee *sshexec.ExitError
 		if errors.As(err, &ee) {
-			return fmt.Errorf("check-host failed on %s:\n%s: %w", t.Name, strings.TrimSpace(string(ee.Stderr)+"\n"+string(out)), api.ErrInvalid)
+			return api.NewError(syscall.EINVAL, "check-host failed on %s: %s", t.Name, strings.TrimSpace(string(ee.Stderr)))
 		}
 		return err
-	}
-	var res checkResult
-	if json.Unmarshal(out, &res) == nil && len(res.Errors) > 0 {
-		return fmt.Errorf("check-host failed on %s:\n%s: %w", t.Name, strings.Join(res.Errors, "\n"), api.ErrInvalid)
 	}
 	return nil
 }
@@ -293,6 +295,9 @@ func (c *Controller) RemoveHost(ctx context.Context, name string, force, offline
 			return err
 		}
 		if err := tx.DeleteHostCache(name); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := tx.DeleteSetting(refreshFailedKey(name)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		return nil
@@ -406,7 +411,7 @@ func (c *Controller) RemoveLabel(name, label string, force bool) (string, error)
 		}
 	}
 	if len(kept) == len(h.Labels) {
-		return "", fmt.Errorf("Host %s does not have label '%s'. Please use 'ceph orch host ls' to list all the labels.: %w", name, label, api.ErrNotFound)
+		return "", api.NewError(syscall.ENOENT, "Host %s does not have label '%s'. Please use 'ceph orch host ls' to list all the labels.", name, label)
 	}
 	h.Labels = kept
 	if err := c.st.PutHost(h); err != nil {

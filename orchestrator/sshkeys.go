@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"github.com/orchceph/orch/api"
 	"github.com/orchceph/orch/sshexec"
@@ -16,13 +17,13 @@ import (
 )
 
 // ErrNoSSHKey means the cluster has no SSH identity yet.
-var ErrNoSSHKey = fmt.Errorf("No cluster SSH key defined: %w", api.ErrNotFound)
+var ErrNoSSHKey = api.NewError(syscall.ENOENT, "No cluster SSH key defined")
 
 // signer returns the cluster's SSH identity.
 func (c *Controller) signer() (ssh.Signer, error) {
 	sec, err := c.st.GetSecret(store.SecretSSHPrivateKey)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("SSH keys not set. Use `orch ssh generate-key` or `orch ssh set-priv-key -i FILE`: %w", api.ErrNotFound)
+		return nil, api.NewError(syscall.ENOENT, "SSH keys not set. Use `orch ssh generate-key` or `orch ssh set-priv-key -i FILE`")
 	}
 	if err != nil {
 		return nil, err
@@ -41,7 +42,7 @@ func (c *Controller) GenerateKey(ctx context.Context) (string, error) {
 	c.hostMu.Lock()
 	defer c.hostMu.Unlock()
 	if _, err := c.st.GetSecret(store.SecretSSHPrivateKey); err == nil {
-		return "", fmt.Errorf("a cluster SSH key already exists; `orch ssh get-pub-key` prints it, `orch ssh clear-key` removes it: %w", api.ErrExists)
+		return "", api.NewError(syscall.EEXIST, "a cluster SSH key already exists; `orch ssh get-pub-key` prints it, `orch ssh clear-key` removes it")
 	}
 	cl, err := c.st.GetCluster()
 	if err != nil {

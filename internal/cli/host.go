@@ -17,7 +17,7 @@ func init() { extraCommands = append(extraCommands, NewCmdHost) }
 func NewCmdHost(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{Use: "host", Short: "Manage cluster hosts"}
 	cmd.AddCommand(newCmdHostAdd(f), newCmdHostRm(f), newCmdHostLs(f), newCmdHostLabel(f),
-		newCmdHostSetAddr(f), newCmdHostCheck(f), newCmdHostSetKey(f))
+		newCmdHostSetAddr(f), newCmdHostCheck(f), newCmdHostSetKey(f), newCmdHostFacts(f), newCmdHostRescan(f))
 	return cmd
 }
 
@@ -114,6 +114,8 @@ type HostLsOptions struct {
 	Label       string
 	HostPattern string
 	HostStatus  string
+	// Detail adds the columns derived from each host's facts.
+	Detail bool
 }
 
 func newCmdHostLs(f *Factory) *cobra.Command {
@@ -128,10 +130,14 @@ func newCmdHostLs(f *Factory) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Label, "label", "", "only hosts with this label")
 	cmd.Flags().StringVar(&opts.HostPattern, "host-pattern", "", "only hosts whose name matches this fnmatch pattern")
 	cmd.Flags().StringVar(&opts.HostStatus, "host-status", "", "only hosts with this status (offline, maintenance, ...)")
+	cmd.Flags().BoolVar(&opts.Detail, "detail", false, "also show vendor/model, CPU, RAM, disks and NICs from the hosts' facts")
 	return cmd
 }
 
 func hostLsRun(cmd *cobra.Command, f *Factory, o *HostLsOptions) error {
+	if o.Detail {
+		return hostLsDetailRun(cmd, f, o)
+	}
 	c, err := f.Client()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -205,8 +206,7 @@ func planWithController(opts *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	_, _ = c, specs
-	err = fmt.Errorf("live plans are not served by this controller yet: %w", api.ErrNoController)
+	err = planLive(context.Background(), c, opts.IO.Out, specs, opts.Format, opts.Explain)
 	if errors.Is(err, api.ErrNoController) {
 		return &errnoError{errno: syscall.ENOTCONN, err: fmt.Errorf("%w: %w", errNeedsController, err)}
 	}

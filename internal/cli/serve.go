@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -137,7 +138,10 @@ func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(api.NewHandler(ctl, spec.ErrInvalidSpec), log)
+	// The reconciler serves the whole API (host routes included) and runs
+	// the serve loop; it owns host refreshes.
+	rec := orchestrator.NewReconciler(ctl, orchestrator.ReconcilerOptions{})
+	srv := api.NewServer(api.NewHandler(rec, spec.ErrInvalidSpec), log)
 	if err := srv.ListenUnix(f.Socket); err != nil {
 		return err
 	}
@@ -151,5 +155,15 @@ func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
 	}
 	cl, _ := ctl.Cluster()
 	log.Info().Str("socket", f.Socket).Str("store", o.StorePath).Str("fsid", cl.FSID).Msg("orch controller serving")
-	return srv.Serve(cmd.Context())
+	ctx, cancel := context.WithCancel(cmd.Context())
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		_ = rec.Run(ctx)
+	}()
+	err = srv.Serve(ctx)
+	cancel()
+	<-loopDone
+	ctl.CloseRefresh()
+	return err
 }
