@@ -122,10 +122,7 @@ func (h *serviceRoutes) listDaemons(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	if out == nil {
-		out = []DaemonDescription{}
-	}
-	WriteJSON(w, 200, out)
+	WriteDaemonsJSON(w, 200, out)
 }
 
 func (h *serviceRoutes) removeService(w http.ResponseWriter, r *http.Request) {

@@ -128,7 +128,12 @@ func (r *Reconciler) loadView(o viewOptions) (*view, error) {
 		for i := range v.hosts {
 			v.host[v.hosts[i].Name] = &v.hosts[i]
 		}
-		caches, err := tx.ListHostCaches()
+		// Facts are large and not needed here: copy only what is used.
+		kinds := []store.CacheKind{store.CacheDaemons, store.CacheNetworks}
+		if o.devices {
+			kinds = append(kinds, store.CacheDevices)
+		}
+		caches, err := tx.ListHostCachesOf(kinds...)
 		if err != nil {
 			return err
 		}
@@ -136,6 +141,11 @@ func (r *Reconciler) loadView(o viewOptions) (*view, error) {
 		for i := range caches {
 			byHost[caches[i].Host] = &caches[i]
 		}
+		// Daemon descriptions are large: collect each host's, then copy
+		// them into one slice allocated once (growing it host by host
+		// was most of the cost of orch ps at 1,000 hosts).
+		perHost := make([][]daemonRecord, 0, len(v.hosts))
+		total := 0
 		for _, h := range v.hosts {
 			c := byHost[h.Name]
 			if c == nil {
@@ -144,7 +154,8 @@ func (r *Reconciler) loadView(o viewOptions) (*view, error) {
 			v.refreshed[h.Name] = c.Daemons.Refreshed
 			ds, bad := r.hostDaemons(h.Name, v.cluster.FSID, c.Daemons.Data, c.Daemons.Refreshed)
 			v.badEntries += bad
-			v.daemons = append(v.daemons, ds...)
+			perHost = append(perHost, ds)
+			total += len(ds)
 			if len(c.Networks.Data) > 0 {
 				var n scheduler.HostNetworks
 				if json.Unmarshal(c.Networks.Data, &n) == nil {
@@ -157,6 +168,10 @@ func (r *Reconciler) loadView(o viewOptions) (*view, error) {
 				}
 				v.devices[h.Name] = c.Devices.Data
 			}
+		}
+		v.daemons = make([]daemonRecord, 0, total)
+		for _, ds := range perHost {
+			v.daemons = append(v.daemons, ds...)
 		}
 		if recs, err = tx.ListSpecs(); err != nil {
 			return err

@@ -432,7 +432,7 @@ func (c *Controller) planPass(force bool, opts RefreshOptions) ([]hostPlan, erro
 		if err != nil {
 			return err
 		}
-		caches, err := tx.ListHostCaches()
+		caches, err := tx.ListHostCachesOf() // refresh times and flags only
 		if err != nil {
 			return err
 		}

@@ -171,6 +171,12 @@ func (tx *Tx) hostCacheBucket(host, op string) (*bolt.Bucket, error) {
 }
 
 func readHostCache(host string, hb *bolt.Bucket) (HostCache, error) {
+	return readHostCacheKinds(host, hb, nil)
+}
+
+// readHostCacheKinds reads a host's cache; with a non-nil keep, only the
+// kinds in keep get their data copied (every kind gets its refresh time).
+func readHostCacheKinds(host string, hb *bolt.Bucket, keep map[CacheKind]bool) (HostCache, error) {
 	c := HostCache{Host: host}
 	err := hb.ForEach(func(k, v []byte) error {
 		if bytes.Equal(k, keyRefresh) {
@@ -183,11 +189,45 @@ func readHostCache(host string, hb *bolt.Bucket) (HostCache, error) {
 		if e == nil {
 			return nil // a kind from a newer minor layout; ignore
 		}
+		if keep != nil && !keep[CacheKind(k)] {
+			if len(v) < 8 {
+				return fmt.Errorf("cache entry of %d bytes: %w", len(v), ErrCorrupt)
+			}
+			e.Refreshed = time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
+			return nil
+		}
 		var err error
 		*e, err = decodeEntry(v)
 		return err
 	})
 	return c, err
+}
+
+// ListHostCachesOf is ListHostCaches copying only the data of the given
+// kinds (none: refresh times and flags only). Listings over thousands of
+// hosts use it to avoid copying every host's facts.
+func (tx *Tx) ListHostCachesOf(kinds ...CacheKind) ([]HostCache, error) {
+	keep := make(map[CacheKind]bool, len(kinds))
+	for _, k := range kinds {
+		keep[k] = true
+	}
+	cache, err := tx.mustBucket(bucketHostCache)
+	if err != nil {
+		return nil, fmt.Errorf("store: list host caches: %w", err)
+	}
+	var out []HostCache
+	cur := cache.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if v != nil {
+			continue
+		}
+		c, err := readHostCacheKinds(string(k), cache.Bucket(k), keep)
+		if err != nil {
+			return nil, fmt.Errorf("store: list host caches: %q: %w", k, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // GetHostCache returns the host's cached state. A host in the inventory that

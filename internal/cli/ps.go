@@ -187,9 +187,21 @@ func psRun(o *PsOptions, ds []api.DaemonDescription) error {
 			docs = append(docs, b)
 		}
 		return writeOrderedYAML(w, docs)
-	case FormatJSON, FormatJSONPretty:
+	case FormatJSON:
 		// cephadm's to_json key order (not re-sorted: at 10,000 daemons
-		// the extra round trip costs more than the listing).
+		// the extra round trip costs more than the listing), encoded
+		// without reflection (api.DaemonDescription.AppendJSON).
+		b := make([]byte, 0, 512*len(ds)+2)
+		b = append(b, '[')
+		for i := range ds {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = ds[i].AppendJSON(b)
+		}
+		_, err := w.Write(append(b, ']', '\n'))
+		return err
+	case FormatJSONPretty:
 		return writeStructured(w, o.Format, ds)
 	}
 	if len(ds) == 0 {
