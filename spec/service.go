@@ -188,9 +188,7 @@ func (s *ServiceSpec) ToJSON() *Map {
 		c.Set("preview_only", true)
 	}
 	s.attrs.Each(func(k, v any) {
-		if j, ok := v.(interface{ toJSON() any }); ok {
-			v = j.toJSON()
-		}
+		v = toJSONValue(v)
 		if pyTruthy(v) || s.class.alwaysEmit[k.(string)] && v != nil {
 			c.Set(k, v)
 		}
@@ -206,6 +204,22 @@ func (s *ServiceSpec) ToJSON() *Map {
 		ret.Set("spec", sorted)
 	}
 	return ret
+}
+
+// toJSONValue converts typed spec values, also inside lists (a custom
+// container's init_containers), to their to_json form.
+func toJSONValue(v any) any {
+	switch x := v.(type) {
+	case interface{ toJSON() any }:
+		return x.toJSON()
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = toJSONValue(e)
+		}
+		return out
+	}
+	return v
 }
 
 func stringsToList(ss []string) []any {
