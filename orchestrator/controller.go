@@ -12,6 +12,7 @@ import (
 
 	"github.com/orchceph/orch/store"
 	"github.com/rs/zerolog"
+	"golang.org/x/crypto/ssh"
 )
 
 // Options configure a Controller.
@@ -47,6 +48,12 @@ type Controller struct {
 
 	// refresh is the host-refresh state (refresh_state.go).
 	refresh *refreshRuntime
+
+	// signerMu guards the parsed cluster key and the digest of the secret
+	// it was parsed from.
+	signerMu    sync.Mutex
+	signerCache ssh.Signer
+	signerSum   [32]byte
 }
 
 // New returns a Controller, creating the cluster record (with a new fsid)

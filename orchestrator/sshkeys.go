@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -19,7 +20,11 @@ import (
 // ErrNoSSHKey means the cluster has no SSH identity yet.
 var ErrNoSSHKey = api.NewError(syscall.ENOENT, "No cluster SSH key defined")
 
-// signer returns the cluster's SSH identity.
+// signer returns the cluster's SSH identity. The parsed signer is cached
+// per key: the SSH pool compares targets by value, and a freshly parsed
+// signer on every call made each command look like a changed target,
+// which dropped the host's pooled connection (also under concurrent
+// commands using it).
 func (c *Controller) signer() (ssh.Signer, error) {
 	sec, err := c.st.GetSecret(store.SecretSSHPrivateKey)
 	if errors.Is(err, store.ErrNotFound) {
@@ -28,10 +33,17 @@ func (c *Controller) signer() (ssh.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
+	sum := sha256.Sum256(sec)
+	c.signerMu.Lock()
+	defer c.signerMu.Unlock()
+	if c.signerCache != nil && c.signerSum == sum {
+		return c.signerCache, nil
+	}
 	s, err := ssh.ParsePrivateKey([]byte(sec))
 	if err != nil {
 		return nil, fmt.Errorf("stored SSH private key is unusable: %w", err)
 	}
+	c.signerCache, c.signerSum = s, sum
 	return s, nil
 }
 
