@@ -48,6 +48,8 @@ type Controller struct {
 
 	// refresh is the host-refresh state (refresh_state.go).
 	refresh *refreshRuntime
+	// boot is the bootstrap state (bootstrap.go).
+	boot *bootRuntime
 
 	// signerMu guards the parsed cluster key and the digest of the secret
 	// it was parsed from.
@@ -63,7 +65,7 @@ func New(o Options) (*Controller, error) {
 		return nil, errors.New("orchestrator: Store and Remote are required")
 	}
 	c := &Controller{st: o.Store, remote: o.Remote, log: zerolog.Nop(), now: time.Now,
-		agent: o.AgentBinary, resolve: o.Resolve, checkTO: o.CheckTimeout, refresh: newRefreshRuntime()}
+		agent: o.AgentBinary, resolve: o.Resolve, checkTO: o.CheckTimeout, refresh: newRefreshRuntime(), boot: &bootRuntime{}}
 	if o.Logger != nil {
 		c.log = *o.Logger
 	}

@@ -165,5 +165,6 @@ func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
 	cancel()
 	<-loopDone
 	ctl.CloseRefresh()
+	ctl.CloseBootstrap()
 	return err
 }
