@@ -41,41 +41,73 @@ step "Start $HOSTS lab hosts (real sshd + podman in network namespaces, 2 loop d
 "$ORCH" lab up "$HOSTS" --prefix orchdemo --state "$STATE/lab" --disks 2 --disk-size 10G --authorize-key "$STATE/cluster.pub" | tee "$STATE/hosts.txt"
 took
 
-step "Add the hosts: connect, pin each host key (trust on first use), run the agent's host check"
-first=1
-while read -r name addr; do
-  if [ $first = 1 ]; then run host add "$name" "$addr" --labels _admin; first=0
-  else run host add "$name" "$addr"; fi
+step "Build the Ceph image from Debian's packages without a registry (cached after the first build) and load it on every host"
+CEPH_IMAGE=$(images/build-ceph-image.sh -q --save "$STATE/ceph.tar")
+while read -r name _; do
+  "$ORCH" lab exec --prefix orchdemo --state "$STATE/lab" "$name" -- podman load -q <"$STATE/ceph.tar" >/dev/null
 done <"$STATE/hosts.txt"
+echo "$CEPH_IMAGE loaded on $(wc -l <"$STATE/hosts.txt") hosts"
+took
+
+read -r BOOT_HOST BOOT_ADDR <"$STATE/hosts.txt"
+step "Bootstrap a real Ceph cluster on $BOOT_HOST: first mon, mgr and crash, /etc/ceph with the admin keyring"
+run bootstrap --mon-ip "$BOOT_ADDR" --host "$BOOT_HOST" --image "$CEPH_IMAGE" --single-host-defaults
+took
+
+step "Add the other hosts: connect, pin each host key (trust on first use), run the agent's host check"
+tail -n +2 "$STATE/hosts.txt" | while read -r name addr; do
+  run host add "$name" "$addr"
+done
 run host ls
 took
 
-step "Placement preview: where would cephadm put 2 mgrs and an rgw on these hosts?"
-run export --format json >"$STATE/snapshot.json" 2>/dev/null || true
-cat >"$STATE/demo-specs.yaml" <<'YAML'
-service_type: mgr
-placement:
-  count: 2
----
-service_type: rgw
-service_id: demo
+step "Build a small service image without a registry and load it on every host"
+images/build-testapp-image.sh -q --save "$STATE/testapp.tar" >/dev/null
+while read -r name _; do
+  "$ORCH" lab exec --prefix orchdemo --state "$STATE/lab" "$name" -- podman load -q <"$STATE/testapp.tar" >/dev/null
+done <"$STATE/hosts.txt"
+echo "localhost/orch-testapp:latest loaded on $(wc -l <"$STATE/hosts.txt") hosts"
+took
+
+cat >"$STATE/web.yaml" <<'YAML'
+service_type: container
+service_id: web
 placement:
   count: 2
 spec:
-  rgw_frontend_port: 8080
+  image: localhost/orch-testapp:latest
+  entrypoint: /testapp
+  envs:
+  - TESTAPP_PORT=8080
+  ports:
+  - 8080
 YAML
-if [ -s "$STATE/snapshot.json" ]; then
-  run plan -i "$STATE/demo-specs.yaml" --snapshot "$STATE/snapshot.json"
-else
-  python3 - "$STATE" <<'PY'
-import json, sys
-state = sys.argv[1]
-hosts = [l.split() for l in open(f"{state}/hosts.txt") if l.strip()]
-json.dump({"hosts": [{"hostname": n, "addr": a, "labels": [], "status": ""} for n, a in hosts]},
-          open(f"{state}/snapshot.json", "w"))
-PY
-  run plan -i "$STATE/demo-specs.yaml" --snapshot "$STATE/snapshot.json"
-fi
+
+step "Preview, then apply a cephadm 'container' service spec (2 daemons) and wait for convergence"
+run apply -i "$STATE/web.yaml" --dry-run
+run apply -i "$STATE/web.yaml" --wait --wait-timeout 5m
+took
+
+step "What runs where"
+run ls
+run ps
+first=$("$ORCH" ps --service-name container.web --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["hostname"])')
+addr=$(awk -v h="$first" '$1==h {print $2}' "$STATE/hosts.txt")
+printf '$ curl http://%s:8080/\n' "$addr"
+curl -s --max-time 5 "http://$addr:8080/"; echo
+took
+
+step "Scale to 3: the third host gets one; the existing two are kept"
+sed -i 's/count: 2/count: 3/' "$STATE/web.yaml"
+run apply -i "$STATE/web.yaml" --wait --wait-timeout 5m
+run ps --service-name container.web
+took
+
+step "The Ceph cluster, as Ceph sees it (ceph -s through the cluster image on $BOOT_HOST)"
+printf '$ ceph -s\n'
+"$ORCH" lab exec --prefix orchdemo --state "$STATE/lab" "$BOOT_HOST" -- \
+  podman run --rm --init --net=host -v /etc/ceph:/etc/ceph:ro "$CEPH_IMAGE" ceph -s
+run ps
 took
 
 printf '\nThe controller and the lab hosts are still running (socket %s).\n' "$SOCK"
