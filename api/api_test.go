@@ -102,3 +102,34 @@ func TestSecondServerOnLiveSocketRefused(t *testing.T) {
 		t.Fatalf("second ListenUnix = %v, want ErrBusy", err)
 	}
 }
+
+// hostBackendStub answers ListHosts with a fixed error and AddHost by
+// reading nothing; the other methods are never called in these tests.
+type hostBackendStub struct {
+	HostBackend
+	listErr error
+}
+
+func (s hostBackendStub) ListHosts() ([]Host, error) { return nil, s.listErr }
+
+func TestErrorClassesAndBodyLimit(t *testing.T) {
+	errDown := errors.New("ssh: unreachable")
+	h := NewHandler(hostBackendStub{listErr: fmt.Errorf("h1: dial: %w", errDown)}).
+		MapErrors(ErrorClass{Err: errDown, Errno: syscall.EHOSTUNREACH})
+	sock := startServer(t, h)
+	c, err := NewClient(ClientOptions{Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ae *Error
+	err = c.Do(context.Background(), "GET", "/hosts", nil, nil, nil)
+	if !errors.As(err, &ae) || ae.Errno() != syscall.EHOSTUNREACH || ae.Message != "h1: dial: ssh: unreachable" {
+		t.Fatalf("GET /hosts = %#v, want EHOSTUNREACH", err)
+	}
+	// A body over the limit is the client's mistake: EINVAL, not EIO.
+	big := map[string]string{"hostname": strings.Repeat("x", MaxBodyBytes+10)}
+	err = c.Do(context.Background(), "POST", "/hosts", nil, big, nil)
+	if !errors.As(err, &ae) || ae.Errno() != syscall.EINVAL {
+		t.Fatalf("POST of %d bytes = %#v, want EINVAL", MaxBodyBytes+10, err)
+	}
+}

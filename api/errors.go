@@ -37,7 +37,8 @@ var errnoNames = map[syscall.Errno]string{
 	syscall.EACCES: "EACCES", syscall.EBUSY: "EBUSY", syscall.EEXIST: "EEXIST", syscall.EINVAL: "EINVAL",
 	syscall.ENOTSUP: "ENOTSUP", syscall.ETIMEDOUT: "ETIMEDOUT", syscall.EHOSTUNREACH: "EHOSTUNREACH",
 	syscall.ECONNREFUSED: "ECONNREFUSED", syscall.ENOTCONN: "ENOTCONN",
-	syscall.EADDRINUSE: "EADDRINUSE", syscall.EPROTO: "EPROTO",
+	syscall.EADDRINUSE: "EADDRINUSE", syscall.EPROTO: "EPROTO", syscall.ECANCELED: "ECANCELED",
+	syscall.ENOSPC: "ENOSPC", syscall.EROFS: "EROFS", syscall.ENODEV: "ENODEV", syscall.ENXIO: "ENXIO",
 }
 
 // ErrnoName returns "EINVAL" for EINVAL and so on.
@@ -55,7 +56,7 @@ func NewError(errno syscall.Errno, format string, a ...any) *Error {
 
 // classify maps any backend error to an *Error: errors that carry an
 // errno keep it; sentinels map to their errno; anything else is EIO.
-func classify(err error, invalid ...error) *Error {
+func classify(err error, classes []ErrorClass, invalid ...error) *Error {
 	var ae *Error
 	if errors.As(err, &ae) {
 		return ae
@@ -67,6 +68,11 @@ func classify(err error, invalid ...error) *Error {
 	for _, s := range invalid {
 		if errors.Is(err, s) {
 			return NewError(syscall.EINVAL, "%s", err.Error())
+		}
+	}
+	for _, c := range classes {
+		if errors.Is(err, c.Err) {
+			return NewError(c.Errno, "%s", err.Error())
 		}
 	}
 	for _, m := range []struct {
@@ -120,4 +126,11 @@ func (e *Error) Is(target error) bool {
 		return e.Code == syscall.EHOSTUNREACH
 	}
 	return false
+}
+
+// ErrorClass maps an error class of another package (an SSH host that
+// cannot be reached, a host key mismatch) to the errno users see.
+type ErrorClass struct {
+	Err   error
+	Errno syscall.Errno
 }

@@ -39,6 +39,7 @@ type HostBackend interface {
 // implement is simply not served.
 type Handler struct {
 	invalid []error
+	classes []ErrorClass
 	mux     *http.ServeMux
 }
 
@@ -55,6 +56,13 @@ func NewHandler(backend any, invalid ...error) *Handler {
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, NewError(syscall.ENOENT, "no such API route: %s %s", r.Method, r.URL.Path))
 	})
+	return h
+}
+
+// MapErrors makes errors of the given classes answer with errno (checked
+// after errors that carry their own errno and after the EINVAL classes).
+func (h *Handler) MapErrors(classes ...ErrorClass) *Handler {
+	h.classes = append(h.classes, classes...)
 	return h
 }
 
@@ -105,7 +113,7 @@ func wrapCtx(r *http.Request, f func(context.Context) (string, error)) func() (s
 }
 
 // Fail writes err with the handler's EINVAL classes.
-func (h *Handler) Fail(w http.ResponseWriter, err error) { WriteError(w, err, h.invalid...) }
+func (h *Handler) Fail(w http.ResponseWriter, err error) { writeError(w, err, h.classes, h.invalid...) }
 
 func (h *Handler) fail(w http.ResponseWriter, err error) { h.Fail(w, err) }
 

@@ -64,5 +64,5 @@ func (h *Handler) registerBootstrap(b BootstrapBackend) {
 // to record the errno of a failure that happens after the request was
 // answered (a bootstrap operation).
 func AsError(err error, invalid ...error) *Error {
-	return classify(err, invalid...)
+	return classify(err, nil, invalid...)
 }

@@ -403,7 +403,7 @@ func (ix *srcIndex) reads(t *testing.T, h ast.Expr) *handlerReads {
 				rd.addStatus(t, ix.fset, c.Args[1])
 			case name == "WriteHeader" && len(c.Args) == 1:
 				rd.addStatus(t, ix.fset, c.Args[0])
-			case name == "WriteError":
+			case name == "WriteError" || name == "writeError":
 				rd.failing = true
 			}
 			visitName(name)

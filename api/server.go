@@ -166,7 +166,11 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // WriteError writes err as an API error; invalid lists extra sentinels that
 // mean EINVAL (spec.ErrInvalidSpec, for example).
 func WriteError(w http.ResponseWriter, err error, invalid ...error) {
-	ae := classify(err, invalid...)
+	writeError(w, err, nil, invalid...)
+}
+
+func writeError(w http.ResponseWriter, err error, classes []ErrorClass, invalid ...error) {
+	ae := classify(err, classes, invalid...)
 	WriteJSON(w, httpStatus(ae.Code), ae)
 }
 
@@ -174,6 +178,10 @@ func WriteError(w http.ResponseWriter, err error, invalid ...error) {
 // allowed so that newer clients can talk to older servers.
 func ReadJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return NewError(syscall.EINVAL, "request body larger than %d bytes", MaxBodyBytes)
+	}
 	if err != nil {
 		return NewError(syscall.EIO, "read request body: %v", err)
 	}

@@ -73,8 +73,3 @@ type ApplyRequest struct {
 	Specs       []map[string]any `json:"specs"`
 	NoOverwrite bool             `json:"no_overwrite"`
 }
-
-// ApplyResponse is the answer of POST /apply.
-type ApplyResponse struct {
-	Results []string `json:"results"`
-}

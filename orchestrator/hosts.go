@@ -60,6 +60,11 @@ func (c *Controller) AddHost(ctx context.Context, r api.AddHostRequest) (api.Add
 	if err != nil {
 		return resp, err
 	}
+	for k, v := range r.Location {
+		if !locationRE.MatchString(k) || !locationRE.MatchString(v) {
+			return resp, invalidf("Invalid location %s=%s: CRUSH bucket types and names are [A-Za-z0-9_.-]+", k, v)
+		}
+	}
 	switch r.Status {
 	case "", "maintenance":
 	default:
@@ -77,9 +82,12 @@ func (c *Controller) AddHost(ctx context.Context, r api.AddHostRequest) (api.Add
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return resp, err
 	}
-	h := store.Host{Name: r.Hostname, Addr: addr, Labels: labels, Status: r.Status}
+	h := store.Host{Name: r.Hostname, Addr: addr, Labels: labels, Status: r.Status, Location: r.Location}
 	if known {
-		h.HostKey, h.Added, h.Location = existing.HostKey, existing.Added, existing.Location
+		h.HostKey, h.Added = existing.HostKey, existing.Added
+		if len(h.Location) == 0 {
+			h.Location = existing.Location
+		}
 	}
 	t, err := c.target(h)
 	if err != nil {

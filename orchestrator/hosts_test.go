@@ -272,6 +272,18 @@ func TestRemoveHostAndLabels(t *testing.T) {
 	if len(hs) != 1 || strings.Join(hs[0].Labels, ",") != "_admin,mon" {
 		t.Fatalf("hosts = %+v", hs)
 	}
+	// A location given on re-add is kept; a bad one is refused.
+	r.Location = map[string]string{"rack": "r1"}
+	if _, err := e.ctl.AddHost(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Location = map[string]string{"rack": "r1;reboot"}
+	if _, err := e.ctl.AddHost(ctx, r); !errors.Is(err, spec.ErrInvalidSpec) {
+		t.Errorf("AddHost with a bad location = %v", err)
+	}
+	if hs, _ := e.ctl.ListHosts(); len(hs) != 1 || hs[0].Location["rack"] != "r1" {
+		t.Errorf("location not kept: %+v", hs)
+	}
 	if _, err := e.ctl.AddLabel("h1", "rgw"); err != nil {
 		t.Fatal(err)
 	}

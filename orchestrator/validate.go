@@ -12,7 +12,9 @@ import (
 var (
 	labelRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$`)
 	userRE  = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	dnsRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+	// locationRE is a CRUSH bucket type or name.
+	locationRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	dnsRE      = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 )
 
 // invalidf returns an EINVAL-class error with cephadm-style wording.

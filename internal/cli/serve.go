@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/orchceph/orch/api"
@@ -141,7 +142,13 @@ func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
 	// The reconciler serves the whole API (host routes included) and runs
 	// the serve loop; it owns host refreshes.
 	rec := orchestrator.NewReconciler(ctl, orchestrator.ReconcilerOptions{})
-	srv := api.NewServer(api.NewHandler(rec, spec.ErrInvalidSpec), log)
+	srv := api.NewServer(api.NewHandler(rec, spec.ErrInvalidSpec).MapErrors(
+		api.ErrorClass{Err: sshexec.ErrHostKeyMismatch, Errno: syscall.EACCES},
+		api.ErrorClass{Err: sshexec.ErrAuth, Errno: syscall.EACCES},
+		api.ErrorClass{Err: sshexec.ErrSudoPassword, Errno: syscall.EACCES},
+		api.ErrorClass{Err: sshexec.ErrUnreachable, Errno: syscall.EHOSTUNREACH},
+		api.ErrorClass{Err: sshexec.ErrTimeout, Errno: syscall.ETIMEDOUT},
+	), log)
 	if err := srv.ListenUnix(f.Socket); err != nil {
 		return err
 	}
