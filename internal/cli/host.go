@@ -164,17 +164,7 @@ func hostLsRun(cmd *cobra.Command, f *Factory, o *HostLsOptions) error {
 	if err := t.write(f.IO.Out); err != nil {
 		return err
 	}
-	footer := fmt.Sprintf("%d hosts in cluster", len(hosts))
-	if o.Label != "" {
-		footer += " who had label " + o.Label
-	}
-	if o.HostPattern != "" {
-		footer += " whose hostname matched " + o.HostPattern
-	}
-	if o.HostStatus != "" {
-		footer += " with status " + o.HostStatus
-	}
-	_, err = fmt.Fprintln(f.IO.Out, footer)
+	_, err = fmt.Fprintln(f.IO.Out, hostLsFooter(len(hosts), o))
 	return err
 }
 
