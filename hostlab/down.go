@@ -29,6 +29,9 @@ func (l *Lab) Down(ctx context.Context) error {
 	// 1. Processes. SIGKILL to a PID namespace's init kills everything in
 	// it; unshare then exits. A launcher whose init was never recorded is
 	// killed itself (--kill-child takes its child along).
+	if l.st.Systemd {
+		l.poweroffSystemdHosts(ctx)
+	}
 	var wait []proc
 	for _, h := range l.st.Hosts {
 		switch {

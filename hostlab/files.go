@@ -57,6 +57,13 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 `
 
+func (l *Lab) containersConf() string {
+	if l.st.Systemd {
+		return nspawnContainersConf
+	}
+	return containersConf
+}
+
 func storageConf(withImages bool) string {
 	extra := ""
 	if withImages {
@@ -136,7 +143,7 @@ func (l *Lab) writeHostTree(h *hostState, authorized []string, hostPriv []byte, 
 		{"etc.upper/ssh/sshd_config", sshdConfig, 0o644},
 		{"etc.upper/ssh/ssh_host_ed25519_key", string(hostPriv), 0o600},
 		{"etc.upper/ssh/ssh_host_ed25519_key.pub", hostPub + "\n", 0o644},
-		{"etc.upper/containers/containers.conf", containersConf, 0o644},
+		{"etc.upper/containers/containers.conf", l.containersConf(), 0o644},
 		{"etc.upper/containers/storage.conf", storageConf(l.st.ImageStore != ""), 0o644},
 		{"root/.ssh/authorized_keys", strings.Join(authorized, "\n") + "\n", 0o600},
 	}

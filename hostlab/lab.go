@@ -88,6 +88,8 @@ type labState struct {
 	Phase        string       `json:"phase"` // "starting", "up"
 	DiskSeq      int          `json:"disk_seq"`
 	AuthorizeExt []string     `json:"authorized_keys,omitempty"`
+	Systemd      bool         `json:"systemd,omitempty"` // hosts boot systemd with systemd-nspawn
+	Rootfs       string       `json:"rootfs,omitempty"`  // their root filesystem
 }
 
 // Lab is a running (or partly started) lab.

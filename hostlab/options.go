@@ -58,6 +58,14 @@ type Options struct {
 	Images bool
 	// CacheDir holds the image store; default DefaultCacheDir.
 	CacheDir string
+	// Systemd makes every host boot real systemd as its PID 1
+	// (systemd-nspawn --boot over a cached debootstrap root filesystem with
+	// systemd, sshd and podman; see nspawn.go) instead of catatonit + sshd
+	// over the machine's own root. Not yet combinable with Disks or User.
+	Systemd bool
+	// RootfsCache holds the systemd hosts' root filesystem; default
+	// DefaultRootfsCache.
+	RootfsCache string
 	// NoInstall makes Up fail instead of installing missing packages.
 	NoInstall bool
 	// ReadyTimeout bounds the wait for every host to accept an SSH login;
@@ -168,6 +176,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if !filepath.IsAbs(o.CacheDir) || strings.ContainsAny(o.CacheDir, ",:") {
 		return o, invalidf("cache dir %q: must be absolute, without , or :", o.CacheDir)
+	}
+	if o.Systemd && (o.Disks > 0 || o.User != "") {
+		return o, invalidf("systemd hosts do not support disks or a user yet")
+	}
+	if o.RootfsCache == "" {
+		o.RootfsCache = DefaultRootfsCache
+	}
+	if !filepath.IsAbs(o.RootfsCache) || strings.ContainsAny(o.RootfsCache, ",: \t\n") {
+		return o, invalidf("rootfs cache %q: must be absolute, without , : or whitespace", o.RootfsCache)
 	}
 	if o.ReadyTimeout <= 0 {
 		o.ReadyTimeout = 60*time.Second + time.Duration(o.Hosts)*time.Second

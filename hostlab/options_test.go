@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -85,6 +86,11 @@ func TestOptionsValidation(t *testing.T) {
 		{"bad key", func(o *Options) { o.AuthorizedKeys = []string{"ssh-ed25519 nope"} }, false},
 		{"two keys in one", func(o *Options) { o.AuthorizedKeys = []string{key + "\n" + key} }, false},
 		{"relative cache", func(o *Options) { o.CacheDir = "cache" }, false},
+		{"systemd", func(o *Options) { o.Systemd = true }, true},
+		{"systemd with disks", func(o *Options) { o.Systemd, o.Disks = true, 1 }, false},
+		{"systemd with user", func(o *Options) { o.Systemd, o.User = true, "alice" }, false},
+		{"relative rootfs cache", func(o *Options) { o.RootfsCache = "rootfs" }, false},
+		{"rootfs cache with colon", func(o *Options) { o.RootfsCache = "/var/cache/a:b" }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := ok
@@ -264,5 +270,40 @@ func TestLoadRoundTrip(t *testing.T) {
 	}
 	if _, err := got.Exec(t.Context(), "h1", "true"); !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("Exec on a dead host = %v, want ErrNotRunning", err)
+	}
+}
+
+func TestNspawnArgv(t *testing.T) {
+	dir := t.TempDir()
+	l := &Lab{st: labState{Prefix: "p", StateDir: dir, Systemd: true, Rootfs: "/var/cache/orch-lab-rootfs/bookworm-r1",
+		ImageStore: "/var/tmp/orch-lab-cache/images"}}
+	h := &hostState{Host: Host{Name: "h1"}}
+	etc := filepath.Join(dir, "hosts", "h1", "etc.upper")
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(etc, "machine-id"), []byte("0123456789abcdef0123456789abcdef\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	argv := strings.Join(l.nspawnArgv(h, "p-h1"), " ")
+	for _, want := range []string{"--boot", "--volatile=overlay", "--directory=/var/cache/orch-lab-rootfs/bookworm-r1",
+		"--network-namespace-path=/run/netns/p-h1", "--register=no", "--keep-unit", "--capability=CAP_NET_ADMIN",
+		"--uuid=0123456789abcdef0123456789abcdef", "--hostname=h1",
+		"--bind-ro=" + etc + "/containers/containers.conf:/etc/containers/containers.conf",
+		"--bind=" + filepath.Join(dir, "hosts", "h1", "root") + ":/root",
+		"--bind-ro=/var/tmp/orch-lab-cache/images:/var/lib/shared-images"} {
+		if !strings.Contains(argv, want) {
+			t.Errorf("nspawn argv lacks %q: %s", want, argv)
+		}
+	}
+	if c := l.containersConf(); !strings.Contains(c, "keyring = false") || !strings.Contains(c, `cgroups = "disabled"`) {
+		t.Errorf("nspawn containers.conf: %s", c)
+	}
+}
+
+func TestDebianSource(t *testing.T) {
+	mirror, suite := debianSource()
+	if !strings.HasPrefix(mirror, "http") || suite == "" || strings.HasSuffix(mirror, "/") {
+		t.Errorf("debianSource() = %q, %q", mirror, suite)
 	}
 }

@@ -44,6 +44,16 @@ func Up(ctx context.Context, o Options) (*Lab, error) {
 		}
 	}
 
+	rootfs := ""
+	if o.Systemd {
+		if err := ensureNspawn(ctx, !o.NoInstall, &log); err != nil {
+			return nil, err
+		}
+		if rootfs, err = EnsureRootfs(ctx, o.RootfsCache, &log); err != nil {
+			return nil, err
+		}
+	}
+
 	unlock, err := globalLock(ctx)
 	if err != nil {
 		return nil, err
@@ -52,6 +62,12 @@ func Up(ctx context.Context, o Options) (*Lab, error) {
 	if err != nil {
 		unlock()
 		return nil, err
+	}
+	if o.Systemd {
+		if err := l.update(func() { l.st.Systemd, l.st.Rootfs = true, rootfs }); err != nil {
+			unlock()
+			return nil, err
+		}
 	}
 	l.log = log
 	fail := func(err error) (*Lab, error) {
@@ -290,6 +306,9 @@ func (l *Lab) startHost(ctx context.Context, h *hostState, hiers []cgHier, autho
 		return fmt.Errorf("%s: %w", h.Name, err)
 	}
 	defer console.Close()
+	if l.st.Systemd {
+		return l.launch(h, console, joinArgv(cgs, l.nspawnArgv(h, ns)...), nspawnEnv)
+	}
 	argv := joinArgv(cgs, "/usr/bin/nsenter", "--net=/run/netns/"+ns, "--",
 		"/usr/bin/unshare", "--uts", "--mount", "--propagation", "private", "--pid", "--fork",
 		"--kill-child", "--mount-proc", "--cgroup", "--",
@@ -299,12 +318,18 @@ func (l *Lab) startHost(ctx context.Context, h *hostState, hiers []cgHier, autho
 		argv = append(argv, filepath.Base(d.Dev))
 	}
 	l.mu.Unlock()
+	return l.launch(h, console, argv, []string{"HL_DIR=" + H, "HL_NAME=" + h.Name,
+		"HL_CGROUPS=" + strings.Join(names, " "), "HL_IMGSTORE=" + l.st.ImageStore, "HL_USER=" + l.st.User})
+}
+
+// launch starts the host's launcher process argv (its output to console)
+// and records it.
+func (l *Lab) launch(h *hostState, console *os.File, argv, env []string) error {
 	// Not CommandContext: the host outlives this call (and, for the CLI,
 	// this process); Down ends it.
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = "/"
-	cmd.Env = []string{sysPath, "LANG=C", "HL_DIR=" + H, "HL_NAME=" + h.Name,
-		"HL_CGROUPS=" + strings.Join(names, " "), "HL_IMGSTORE=" + l.st.ImageStore, "HL_USER=" + l.st.User}
+	cmd.Env = append([]string{sysPath, "LANG=C"}, env...)
 	cmd.Stdout, cmd.Stderr = console, console
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -413,7 +438,13 @@ func (l *Lab) waitHostReady(ctx context.Context, h *hostState, signer sshSigner)
 	if err != nil {
 		return fmt.Errorf("%s: init: %w", h.Name, err)
 	}
-	return l.update(func() { h.Init = p })
+	if err := l.update(func() { h.Init = p }); err != nil {
+		return err
+	}
+	if l.st.Systemd {
+		return l.prepareSystemdHost(ctx, h)
+	}
+	return nil
 }
 
 func (l *Lab) consoleTail(name string) string {

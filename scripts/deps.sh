@@ -10,6 +10,7 @@ pkgs=(
   iproute2 util-linux fdisk e2fsprogs udev
   ceph-osd ledmon
   ceph-mon ceph-mgr ceph-common
+  systemd-container debootstrap
 )
 need=()
 for p in "${pkgs[@]}"; do

@@ -95,6 +95,7 @@ type LabUpOptions struct {
 	AuthorizeFiles []string
 	User           string
 	Images         bool
+	Systemd        bool
 	NoInstall      bool
 	Timeout        time.Duration
 	Format         string
@@ -139,6 +140,7 @@ func NewCmdLabUp(lo *LabOptions, runF func(*LabUpOptions) error) *cobra.Command 
 	cmd.Flags().StringArrayVar(&opts.AuthorizeFiles, "authorize-key", nil, "public key file to authorise for root (and --user) on every host (repeatable)")
 	cmd.Flags().StringVar(&opts.User, "user", "", "create this non-root user with passwordless sudo on every host")
 	cmd.Flags().BoolVar(&opts.Images, "images", true, "bind the cached registry-free image store ("+hostlab.ImageName+") into every host")
+	cmd.Flags().BoolVar(&opts.Systemd, "systemd", false, "boot real systemd as PID 1 in every host (systemd-nspawn; no disks or sudo user)")
 	cmd.Flags().BoolVar(&opts.NoInstall, "no-install", false, "fail instead of installing missing packages")
 	cmd.Flags().DurationVar(&opts.Timeout, "ready-timeout", 0, "how long to wait for every host to accept SSH (default 60s + 1s per host)")
 	addFormatFlag(cmd, &opts.Format, FormatPlain, FormatJSON)
@@ -162,7 +164,7 @@ func labUpRun(cmd *cobra.Command, opts *LabUpOptions) error {
 	l, err := hostlab.Up(cmd.Context(), hostlab.Options{
 		Hosts: opts.Hosts, Disks: opts.Disks, DiskSize: opts.DiskSize, Prefix: opts.Prefix,
 		StateDir: opts.StateDir, AuthorizedKeys: keys, User: opts.User, Images: opts.Images,
-		NoInstall: opts.NoInstall, ReadyTimeout: opts.Timeout, Logger: &log,
+		NoInstall: opts.NoInstall, ReadyTimeout: opts.Timeout, Logger: &log, Systemd: opts.Systemd,
 	})
 	if err != nil {
 		return labError(err)
