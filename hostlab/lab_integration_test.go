@@ -580,3 +580,37 @@ func TestUpFailureCleansUp(t *testing.T) {
 		t.Fatalf("failed up left:\n%s", strings.Join(left, "\n"))
 	}
 }
+
+// TestStartSSHDWithLingeringSession stops sshd while a session is open (its
+// process is reparented to the host's init) and checks that StartSSHD
+// starts a new listener instead of mistaking the session for one.
+func TestStartSSHDWithLingeringSession(t *testing.T) {
+	lab := ForTest(t, 1, Options{})
+	h := lab.Hosts()[0].Name
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := lab.Dial(ctx, h, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.Start("sleep 60"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.StopSSHD(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.StartSSHD(ctx, h); err != nil {
+		t.Fatalf("StartSSHD with a session still open: %v", err)
+	}
+	c2, err := lab.Dial(ctx, h, "")
+	if err != nil {
+		t.Fatalf("login after StartSSHD: %v", err)
+	}
+	c2.Close()
+}

@@ -88,11 +88,28 @@ func (l *Lab) ExecInput(ctx context.Context, name string, stdin []byte, argv ...
 // sshd child of the host's init; sessions are children of the listener).
 func sshdListener(h hostState) (int, bool) {
 	for _, c := range children(h.Init.PID) {
-		if procComm(c) == "sshd" {
+		if procComm(c) == "sshd" && isListenerCmdline(procCmdline(c)) {
 			return c, true
 		}
 	}
 	return 0, false
+}
+
+// isListenerCmdline tells the listening sshd from its session processes:
+// both are named "sshd", and when the listener is stopped its sessions
+// are reparented to the host's init, where they used to be mistaken for
+// a running listener (StartSSHD then waited forever for a login).
+// OpenSSH titles the listener "sshd: /usr/sbin/sshd ... [listener] ..."
+// and sessions "sshd: user@tty" or "sshd: user [priv]"; before it sets
+// its title the listener's command line is the plain "/usr/sbin/sshd ...".
+func isListenerCmdline(cmdline string) bool {
+	return strings.Contains(cmdline, "[listener]") || strings.HasPrefix(cmdline, "/usr/sbin/sshd")
+}
+
+// procCmdline is /proc/<pid>/cmdline with NULs as spaces.
+func procCmdline(pid int) string {
+	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
 }
 
 // ErrSSHDNotRunning: the host has no listening sshd.

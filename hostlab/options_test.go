@@ -307,3 +307,22 @@ func TestDebianSource(t *testing.T) {
 		t.Errorf("debianSource() = %q, %q", mirror, suite)
 	}
 }
+
+func TestIsListenerCmdline(t *testing.T) {
+	tests := []struct {
+		cmdline string
+		want    bool
+	}{
+		{"sshd: /usr/sbin/sshd -f /etc/ssh/sshd_config -E /var/log/sshd.log [listener] 0 of 200-400 startups", true},
+		{"/usr/sbin/sshd -f /etc/ssh/sshd_config -E /var/log/sshd.log", true},
+		{"sshd: root@notty", false},
+		{"sshd: root [priv]", false},
+		{"sshd: orchdeploy@notty", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := isListenerCmdline(tt.cmdline); got != tt.want {
+			t.Errorf("isListenerCmdline(%q) = %v, want %v", tt.cmdline, got, tt.want)
+		}
+	}
+}
