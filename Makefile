@@ -70,7 +70,7 @@ verify: ## gofmt, go vet, staticcheck, go mod tidy check
 
 .PHONY: bench
 bench: ## benchmarks (numbers go in docs/benchmarks.md)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem ./...
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
