@@ -50,6 +50,11 @@ type daemonSpec struct {
 	ports      []int
 	ip         string
 	rank, gen  *int
+	// ceph is the cluster configuration of Ceph daemon types (set by
+	// pass.prepCeph); nil leaves the placeholder ceph.conf.
+	ceph *cephEnv
+	// monIP is a mon's public address (its host's).
+	monIP string
 }
 
 func (d *daemonSpec) name() string { return d.daemonType + "." + d.id }
@@ -206,8 +211,9 @@ func containerPorts(s *spec.ServiceSpec) []int {
 	return out
 }
 
-// minimalConf is the generated ceph.conf of Ceph daemons (the real
-// monitor addresses and keyrings come with the Ceph issue).
+// minimalConf is the placeholder ceph.conf of Ceph daemon types the
+// reconciler does not configure yet (nfs, iscsi, ceph-exporter); the
+// others get the cluster's minimal conf and keyring (cephsvc.go).
 func minimalConf(fsid string) string {
 	return "# minimal ceph.conf for " + fsid + "\n[global]\n\tfsid = " + fsid + "\n"
 }
@@ -250,7 +256,9 @@ func (r *Reconciler) buildDeploy(cl store.Cluster, d *daemonSpec, reconfig bool)
 				agent.CustomConfigFile{Content: cc.Content, MountPath: cc.MountPath})
 		}
 	}
-	if containers.IsCephType(d.daemonType) {
+	if d.ceph != nil && (isCephSvcType(d.daemonType) || d.daemonType == "osd") {
+		applyCephBlobs(req, d)
+	} else if containers.IsCephType(d.daemonType) {
 		req.ConfigBlobs.Config = minimalConf(cl.FSID)
 	}
 	if s != nil && s.ServiceType == "container" {

@@ -66,6 +66,9 @@ func (p *pass) checkDaemons() {
 			continue
 		}
 		ds := daemonSpecOf(e, &d)
+		if err := p.prepCeph(&ds); err != nil {
+			continue // without the cluster's conf there is nothing to compare
+		}
 		doc, err := p.r.buildDeploy(p.v.cluster, &ds, false)
 		if err != nil {
 			continue
@@ -91,8 +94,14 @@ func (p *pass) checkDaemons() {
 // redeploy re-runs the agent's deploy for an existing daemon: a reconfig
 // rewrites its configuration only, a redeploy recreates its container.
 func (p *pass) redeploy(d daemonRecord, ds daemonSpec, reconfig bool, image string) error {
+	if err := p.prepCeph(&ds); err != nil {
+		return err
+	}
 	doc, err := p.r.buildDeploy(p.v.cluster, &ds, reconfig)
 	if err != nil {
+		return err
+	}
+	if err := p.r.addCephSecrets(p.ctx, doc, &ds, false); err != nil {
 		return err
 	}
 	if image != "" {

@@ -34,6 +34,8 @@ type pass struct {
 	chosen     map[string]bool // daemon names picked this pass
 	planned    map[string][]plannedPorts
 	snap       *plan.Snapshot
+	// ceph is the Ceph configuration of this pass (read on first use).
+	ceph cephEnvOnce
 }
 
 // plannedPorts are ports a daemon deployed in this pass will hold.
@@ -218,7 +220,7 @@ func hasCount(s *spec.ServiceSpec) bool {
 // (their placement is deterministic), then those with one; by name within
 // each group.
 func (p *pass) applyAll() {
-	var first, second []*specEntry
+	var first, second, osds []*specEntry
 	for _, e := range p.v.specs {
 		svc := e.rec.ServiceName
 		switch {
@@ -227,9 +229,11 @@ func (p *pass) applyAll() {
 		case e.err != nil:
 			p.applyFail(svc, e.err)
 			continue
+		case e.managed() && e.spec.ServiceType == "osd":
+			osds = append(osds, e)
+			continue
 		case !e.managed() || e.spec.ServiceType == "osd":
-			// Unmanaged services are left alone; OSD specs are stored
-			// and shown, their deployment is ceph-volume's (Ceph issue).
+			// Unmanaged services are left alone.
 			p.result(svc).converged = true
 			continue
 		}
@@ -244,6 +248,13 @@ func (p *pass) applyAll() {
 			return
 		}
 		p.applyService(e)
+	}
+	// OSD specs: ceph-volume on the selected devices (osd.go).
+	for _, e := range osds {
+		if p.ctx.Err() != nil {
+			return
+		}
+		p.applyOSDs(e)
 	}
 }
 
@@ -517,8 +528,14 @@ func (p *pass) flagHost(host string) {
 
 // deployOne deploys one new daemon (cephadm's _create_daemon).
 func (p *pass) deployOne(d *daemonSpec) error {
+	if err := p.prepCeph(d); err != nil {
+		return err
+	}
 	doc, err := p.r.buildDeploy(p.v.cluster, d, false)
 	if err != nil {
+		return err
+	}
+	if err := p.r.addCephSecrets(p.ctx, doc, d, true); err != nil {
 		return err
 	}
 	p.flagHost(d.host)
@@ -568,10 +585,14 @@ func (p *pass) deployOne(d *daemonSpec) error {
 // removeOne removes one daemon (cephadm's _remove_daemon).
 func (p *pass) removeOne(svc string, d daemonRecord) error {
 	name, host := d.name(), d.Hostname
+	if err := p.r.preRemoveCeph(p.ctx, &d); err != nil {
+		return err
+	}
 	p.flagHost(host)
 	if err := p.r.removeDaemon(p.ctx, p.v.cluster.FSID, &d); err != nil {
 		return err
 	}
+	p.r.postRemoveCeph(p.ctx, &d)
 	now := p.r.now()
 	p.r.recordPending(name, pendingChange{host: host, removed: true, at: now})
 	p.r.recordDigest(name, "")

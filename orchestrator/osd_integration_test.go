@@ -1,0 +1,210 @@
+//go:build integration
+
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orchceph/orch/api"
+	"github.com/orchceph/orch/store"
+)
+
+// TestOSDsLab: bootstrap on h1, add h2, `apply osd
+// --all-available-devices`: ceph-volume raw prepares each host's loop disk
+// and the reconciler deploys the OSDs, up and in.
+func TestOSDsLab(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	defer cancel()
+	const n = 2
+	img, archive := cephImageArchive(t)
+	e := newLabEnv(t, n)
+	hosts := e.lab.Hosts()
+	for _, h := range hosts {
+		disks, err := e.lab.AddDisks(ctx, h.Name, 1, 6<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.lab.RefreshDiskView(ctx, h.Name); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: disk %s", h.Name, disks[0].Dev)
+	}
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if out, err := e.lab.Exec(ctx, h.Name, "podman", "load", "-q", "-i", archive); err != nil {
+				t.Errorf("%s: podman load: %v\n%s", h.Name, err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	// The hosts are added (and their devices listed) before bootstrap:
+	// once the cluster has an image, the refresh runs ceph-volume
+	// inventory in it, without CEPH_VOLUME_ALLOW_LOOP_DEVICES, and loop
+	// disks are no longer listed.
+	for _, h := range hosts {
+		e.add(t, h)
+		if err := e.ctl.RefreshHost(ctx, h.Name, store.CacheDevices); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := e.ctl.Bootstrap(ctx, api.BootstrapRequest{MonIP: hosts[0].Addr, Image: img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err = e.ctl.WaitBootstrap(ctx, st.Operation); err != nil || st.State != api.BootstrapSucceeded {
+		t.Fatalf("bootstrap: %v, %s: %s", err, st.State, st.Error)
+	}
+	r := NewReconciler(e.ctl, ReconcilerOptions{Interval: time.Hour, DeployTimeout: 5 * time.Minute})
+	for _, h := range hosts {
+		devs, err := e.ctl.HostDevices(h.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range devs {
+			t.Logf("%s: %s available=%v %v", h.Name, d.Path, d.Available, d.RejectedReasons)
+		}
+		if len(devs) == 0 {
+			t.Fatalf("%s: no devices in the inventory", h.Name)
+		}
+	}
+	spec := map[string]any{"service_type": "osd", "service_id": "all-available-devices",
+		"placement": map[string]any{"host_pattern": "*"}, "spec": map[string]any{"data_devices": map[string]any{"all": true}}}
+	if _, err := r.Apply(ctx, api.ApplyRequest{Specs: []map[string]any{spec}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	last := ""
+	for time.Since(t0) < 10*time.Minute {
+		r.Pass(ctx)
+		s, err := e.ctl.CephStatus(ctx)
+		if err == nil {
+			last = fmt.Sprintf("osds %d up %d in %d", s.OSDMap.NumOSDs, s.OSDMap.NumUpOSDs, s.OSDMap.NumInOSDs)
+			if s.OSDMap.NumOSDs == n && s.OSDMap.NumUpOSDs == n && s.OSDMap.NumInOSDs == n {
+				break
+			}
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(3 * time.Second)
+	}
+	t.Logf("after %v: %s", time.Since(t0).Round(time.Millisecond), last)
+	out, _ := e.ctl.CephCommand(ctx, "-s")
+	t.Logf("ceph -s:\n%s", out)
+	tree, _ := e.ctl.CephCommand(ctx, "osd", "tree")
+	t.Logf("ceph osd tree:\n%s", tree)
+	r.mu.Lock()
+	fails, applyFails := r.health.placeFails, r.health.applyFails
+	r.mu.Unlock()
+	s, err := e.ctl.CephStatus(ctx)
+	if err != nil || s.OSDMap.NumUpOSDs != n || s.OSDMap.NumInOSDs != n {
+		t.Fatalf("OSDs not up and in: %s (%v); placement failures %v; apply failures %v", last, err, fails, applyFails)
+	}
+	// Converged: another pass prepares nothing.
+	r.Pass(ctx)
+	s, _ = e.ctl.CephStatus(ctx)
+	if s.OSDMap.NumOSDs != n {
+		t.Errorf("after another pass: %d OSDs", s.OSDMap.NumOSDs)
+	}
+
+	// `orch daemon add osd h2:DEV` on a new disk.
+	disks, err := e.lab.AddDisks(ctx, hosts[1].Name, 1, 6<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 = time.Now()
+	msg, err := r.CreateOSDs(ctx, hosts[1].Name, []string{disks[0].Dev})
+	if err != nil {
+		t.Fatalf("CreateOSDs: %v", err)
+	}
+	t.Logf("CreateOSDs %s:%s: %s (%v)", hosts[1].Name, disks[0].Dev, msg, time.Since(t0).Round(time.Millisecond))
+	for time.Since(t0) < 3*time.Minute {
+		if s, err = e.ctl.CephStatus(ctx); err == nil && s.OSDMap.NumUpOSDs == n+1 {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if s == nil || s.OSDMap.NumUpOSDs != n+1 {
+		t.Fatalf("after daemon add osd: %+v, %v", s, err)
+	}
+	t.Logf("osd.%d up after %v", n, time.Since(t0).Round(time.Millisecond))
+
+	// An rgw on h1 (pools of size 2: the OSDs are on 2 hosts) answers
+	// HTTP on its frontend port.
+	for _, kv := range [][2]string{{"osd_pool_default_size", "2"}, {"osd_pool_default_pg_num", "8"}} {
+		if err := e.ctl.ConfigSet(ctx, "global", kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rgw := map[string]any{"service_type": "rgw", "service_id": "lab", "placement": map[string]any{"hosts": []any{hosts[0].Name}},
+		"spec": map[string]any{"rgw_frontend_port": 8080}}
+	if _, err := r.Apply(ctx, api.ApplyRequest{Specs: []map[string]any{rgw}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 = time.Now()
+	url := "http://" + hosts[0].Addr + ":8080/"
+	cl := &http.Client{Timeout: 3 * time.Second}
+	var body []byte
+	for time.Since(t0) < 4*time.Minute {
+		r.Pass(ctx)
+		if resp, err := cl.Get(url); err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		body = nil
+		time.Sleep(3 * time.Second)
+	}
+	if body == nil {
+		r.mu.Lock()
+		fails := r.health.placeFails
+		r.mu.Unlock()
+		out, _ := e.ctl.CephCommand(ctx, "-s")
+		t.Fatalf("rgw did not answer %s within %v; placement failures %v\n%s", url, time.Since(t0).Round(time.Second), fails, out)
+	}
+	t.Logf("rgw answered %s after %v: %.120s", url, time.Since(t0).Round(time.Millisecond), body)
+
+	// An mds for a CephFS "lab" (pools and file system made with the ceph
+	// CLI; the mds joins it through mds_join_fs).
+	for _, args := range [][]string{{"osd", "pool", "create", "cephfs.lab.meta", "8"}, {"osd", "pool", "create", "cephfs.lab.data", "8"},
+		{"fs", "new", "lab", "cephfs.lab.meta", "cephfs.lab.data"}} {
+		if _, err := e.ctl.CephCommand(ctx, args...); err != nil {
+			t.Fatalf("ceph %v: %v", args, err)
+		}
+	}
+	mds := map[string]any{"service_type": "mds", "service_id": "lab", "placement": map[string]any{"hosts": []any{hosts[1].Name}}}
+	if _, err := r.Apply(ctx, api.ApplyRequest{Specs: []map[string]any{mds}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 = time.Now()
+	stat := ""
+	for time.Since(t0) < 3*time.Minute {
+		r.Pass(ctx)
+		if b, err := e.ctl.CephCommand(ctx, "mds", "stat"); err == nil {
+			if stat = strings.TrimSpace(string(b)); strings.Contains(stat, "up:active") {
+				break
+			}
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if !strings.Contains(stat, "up:active") {
+		t.Fatalf("mds not active after %v: %s", time.Since(t0).Round(time.Second), stat)
+	}
+	t.Logf("mds stat after %v: %s", time.Since(t0).Round(time.Millisecond), stat)
+	out, _ = e.ctl.CephCommand(ctx, "-s")
+	t.Logf("ceph -s:\n%s", out)
+}
