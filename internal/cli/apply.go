@@ -30,8 +30,10 @@ type ApplyOptions struct {
 	DryRun      bool
 	NoOverwrite bool
 	Unmanaged   bool
-	Format      string
-	Explain     bool
+	// AllAvailableDevices is `orch apply osd --all-available-devices`.
+	AllAvailableDevices bool
+	Format              string
+	Explain             bool
 
 	// rgw and nfs shorthand options.
 	Realm, ZoneGroup, Zone string
@@ -71,6 +73,7 @@ func NewCmdApply(f *Factory) *cobra.Command {
 	fl.BoolVar(&o.DryRun, "dry-run", false, "show what would change, change nothing")
 	fl.BoolVar(&o.NoOverwrite, "no-overwrite", false, "skip services and hosts that already exist")
 	fl.BoolVar(&o.Unmanaged, "unmanaged", false, "store the spec as unmanaged (no daemons are deployed or removed)")
+	fl.BoolVar(&o.AllAvailableDevices, "all-available-devices", false, "osd: create OSDs on every available device of every host (spec osd.all-available-devices)")
 	fl.BoolVar(&o.Explain, "explain", false, "with --dry-run: list the hosts each service does not use, and why")
 	fl.StringVar(&o.Realm, "realm", "", "rgw: realm")
 	fl.StringVar(&o.ZoneGroup, "zonegroup", "", "rgw: zone group")
@@ -108,6 +111,15 @@ func (o *ApplyOptions) parseArgs(cmd *cobra.Command, args []string) error {
 		}
 		o.Placement = strings.Join(rest, " ")
 	}
+	if o.AllAvailableDevices {
+		if o.ServiceType != "osd" || o.ServiceID != "" || o.Placement != "" {
+			return usagef("--all-available-devices goes with `orch apply osd` alone (no placement)")
+		}
+		// cephadm's spec for it: every host, every available device.
+		o.ServiceID, o.Placement = "all-available-devices", "*"
+	} else if o.ServiceType == "osd" {
+		return usagef("orch apply osd needs --all-available-devices or a drive group spec (-i FILE)")
+	}
 	switch o.ServiceType {
 	case "rgw", "nfs":
 	default:
@@ -144,6 +156,8 @@ func (o *ApplyOptions) buildSpecs() ([]map[string]any, error) {
 		}
 		sp := map[string]any{}
 		switch o.ServiceType {
+		case "osd":
+			sp["data_devices"] = map[string]any{"all": true}
 		case "rgw":
 			if o.Realm != "" {
 				sp["rgw_realm"] = o.Realm

@@ -295,3 +295,29 @@ func TestFormatUnits(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyAllAvailableDevicesSpec(t *testing.T) {
+	o := &ApplyOptions{AllAvailableDevices: true}
+	if err := o.parseArgs(nil, []string{"osd"}); err != nil {
+		t.Fatal(err)
+	}
+	specs, err := o.buildSpecs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(specs)
+	// The body ceph orch sends for the same command (reference §3.4).
+	want := `[{"placement":{"host_pattern":"*"},"service_id":"all-available-devices","service_name":"osd.all-available-devices","service_type":"osd","spec":{"data_devices":{"all":true},"filter_logic":"AND","objectstore":"bluestore"}}]`
+	if string(b) != want {
+		t.Errorf("specs = %s\nwant %s", b, want)
+	}
+	for _, args := range [][]string{{"osd", "3"}, {"mon"}} {
+		o := &ApplyOptions{AllAvailableDevices: true}
+		if err := o.parseArgs(nil, args); err == nil {
+			t.Errorf("parseArgs(%v) with --all-available-devices succeeded", args)
+		}
+	}
+	if err := (&ApplyOptions{}).parseArgs(nil, []string{"osd"}); err == nil {
+		t.Error("orch apply osd without a spec succeeded")
+	}
+}
