@@ -61,6 +61,21 @@ done
 run host ls
 took
 
+step "Ceph services through the reconciler: 3 mons, 2 mgrs, crash everywhere, an OSD on every lab disk"
+run apply mon 3
+run apply mgr 2
+run apply crash '*'
+run apply osd --all-available-devices
+want=$(( $(wc -l <"$STATE/hosts.txt") * 2 ))
+for _ in $(seq 150); do
+  up=$("$ORCH" ps --daemon-type osd --format json | python3 -c 'import json,sys; print(sum(1 for d in json.load(sys.stdin) if d.get("status") == 1))')
+  [ "$up" -ge "$want" ] && break
+  sleep 2
+done
+run ps --daemon-type mon
+run ps --daemon-type osd
+took
+
 step "Build a small service image without a registry and load it on every host"
 images/build-testapp-image.sh -q --save "$STATE/testapp.tar" >/dev/null
 while read -r name _; do
