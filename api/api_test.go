@@ -133,3 +133,44 @@ func TestErrorClassesAndBodyLimit(t *testing.T) {
 		t.Fatalf("POST of %d bytes = %#v, want EINVAL", MaxBodyBytes+10, err)
 	}
 }
+
+type osdBackendStub struct {
+	host    string
+	devices []string
+}
+
+func (s *osdBackendStub) CreateOSDs(_ context.Context, host string, devices []string) (string, error) {
+	s.host, s.devices = host, devices
+	return fmt.Sprintf("Created osd(s) 0 on host '%s'", host), nil
+}
+
+func TestCreateOSDsRoute(t *testing.T) {
+	b := &osdBackendStub{}
+	sock := startServer(t, NewHandler(b))
+	c, err := NewClient(ClientOptions{Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m, err := c.CreateOSDs(ctx, "h1", []string{"/dev/loop2", "/dev/loop3"})
+	if err != nil || m.Message != "Created osd(s) 0 on host 'h1'" || b.host != "h1" || strings.Join(b.devices, ",") != "/dev/loop2,/dev/loop3" {
+		t.Fatalf("CreateOSDs = %+v, %v (backend saw %q %v)", m, err, b.host, b.devices)
+	}
+	// The body the ceph-mgr module sends for `ceph orch daemon add osd`
+	// (DriveGroupSpec.to_json with hosts and {path} entries).
+	body := map[string]any{"service_type": "osd", "service_id": "x", "placement": map[string]any{"hosts": []any{"h2"}},
+		"spec": map[string]any{"data_devices": map[string]any{"paths": []any{map[string]any{"path": "/dev/sdb"}}}}}
+	if err := c.Do(ctx, "POST", "/osds", nil, body, nil); err != nil || b.host != "h2" || strings.Join(b.devices, ",") != "/dev/sdb" {
+		t.Fatalf("POST /osds (module body) = %v (backend saw %q %v)", err, b.host, b.devices)
+	}
+	for _, bad := range []map[string]any{
+		{"service_type": "mon"},
+		{"placement": map[string]any{"host_pattern": "*"}, "spec": map[string]any{"data_devices": map[string]any{"paths": []any{"/dev/sdb"}}}},
+		{"placement": map[string]any{"host_pattern": "h1"}},
+	} {
+		var ae *Error
+		if err := c.Do(ctx, "POST", "/osds", nil, bad, nil); !errors.As(err, &ae) || ae.Errno() != syscall.EINVAL {
+			t.Errorf("POST /osds %v = %v, want EINVAL", bad, err)
+		}
+	}
+}

@@ -57,6 +57,7 @@ type allBackends struct {
 	InventoryBackend
 	ServiceBackend
 	BootstrapBackend
+	OSDBackend
 }
 
 var httpMethods = map[string]bool{

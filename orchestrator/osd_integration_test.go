@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/orchceph/orch/api"
 	"github.com/orchceph/orch/store"
+	"github.com/rs/zerolog"
 )
 
 // TestOSDsLab: bootstrap on h1, add h2, `apply osd
@@ -125,10 +127,26 @@ func TestOSDsLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 = time.Now()
-	msg, err := r.CreateOSDs(ctx, hosts[1].Name, []string{disks[0].Dev})
-	if err != nil {
-		t.Fatalf("CreateOSDs: %v", err)
+	// Through the API route `orch daemon add osd` and the ceph-mgr module
+	// use (POST /osds with a one-host drive group).
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	srv := api.NewServer(api.NewHandler(r), zerolog.Nop())
+	if err := srv.ListenUnix(sock); err != nil {
+		t.Fatal(err)
 	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx) }()
+	defer func() { stop(); <-served }()
+	client, err := api.NewClient(api.ClientOptions{Socket: sock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := client.CreateOSDs(ctx, hosts[1].Name, []string{disks[0].Dev})
+	if err != nil {
+		t.Fatalf("POST /osds: %v", err)
+	}
+	msg := m.Message
 	t.Logf("CreateOSDs %s:%s: %s (%v)", hosts[1].Name, disks[0].Dev, msg, time.Since(t0).Round(time.Millisecond))
 	for time.Since(t0) < 3*time.Minute {
 		if s, err = e.ctl.CephStatus(ctx); err == nil && s.OSDMap.NumUpOSDs == n+1 {

@@ -17,7 +17,7 @@ func NewCmdDaemon(f *Factory) *cobra.Command {
 	for _, action := range []string{"start", "stop", "restart", "redeploy", "reconfig"} {
 		cmd.AddCommand(newCmdDaemonAction(f, action))
 	}
-	cmd.AddCommand(newCmdDaemonRm(f))
+	cmd.AddCommand(newCmdDaemonRm(f), newCmdDaemonAdd(f))
 	return cmd
 }
 
