@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,27 +102,9 @@ func waitHTTP(t *testing.T, addr string, up bool) {
 // container service type: apply → deploy on real hosts → HTTP answers →
 // scale up and down → daemon stop/start/restart → rm purges everything.
 func TestE2EContainerService(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("lab hosts need root")
-	}
+	bin, image := e2eArtifacts(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-
-	// The agent binary the controller pushes, and the test image archive.
-	bin := filepath.Join(dir, "orch")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/orch")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build orch: %v\n%s", err, out)
-	}
-	archive := filepath.Join(dir, "testapp.tar")
-	if out, err := exec.Command("../../images/build-testapp-image.sh", "--save", archive, "--quiet").CombinedOutput(); err != nil {
-		t.Fatalf("build the testapp image: %v\n%s", err, out)
-	}
-	image, err := os.ReadFile(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// The controller.
 	sock := filepath.Join(dir, "orch.sock")
