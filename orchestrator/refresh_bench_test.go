@@ -1,12 +1,9 @@
 package orchestrator
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -30,71 +27,20 @@ import (
 //
 //	go test -run '^$' -bench RefreshCold -benchtime 3x ./orchestrator
 const (
-	fleetEnvN    = "ORCH_REFRESH_BENCH_FLEET"
-	fleetEnvKey  = "ORCH_REFRESH_BENCH_KEY"
 	fleetEnvFSID = "ORCH_REFRESH_BENCH_FSID"
 	benchHosts   = 1000
 )
 
-// TestRefreshBenchFleet is the child side of the benchmark: skipped unless
-// the benchmark started this process for it.
-func TestRefreshBenchFleet(t *testing.T) {
-	n := os.Getenv(fleetEnvN)
-	if n == "" {
-		t.Skip("only run as the refresh benchmark's server fleet")
-	}
-	os.Exit(runRefreshFleet(n, os.Getenv(fleetEnvKey), os.Getenv(fleetEnvFSID)))
-}
-
-func raiseNofileLimit() {
-	var lim syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-	}
-}
-
-// runRefreshFleet starts n fake agent hosts, prints "addr hostkey" per
-// host, and serves until stdin closes.
-func runRefreshFleet(nStr, clientKey, fsid string) int {
-	raiseNofileLimit()
-	n, err := strconv.Atoi(nStr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(clientKey))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	sftpDir, err := os.MkdirTemp("", "orch-refresh-fleet-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(sftpDir)
-	servers := make([]*sshtest.Server, 0, n)
-	defer func() {
-		for _, s := range servers {
-			s.Close()
-		}
-	}()
-	out := bufio.NewWriter(os.Stdout)
-	for i := range n {
+// TestMain serves the benchmark's fleet of fake agent hosts when this
+// process was started as one (sshtest.StartFleet).
+func TestMain(m *testing.M) {
+	sshtest.ServeFleetIfChild(func(i int, scratch string) sshtest.Options {
+		fsid := os.Getenv(fleetEnvFSID)
 		a := newAgentAnswers(benchHostName(i), func() string { return fsid })
 		a.out["ls"] = fakeLs(a.host, fsid) // rendered once, not per request
-		s, err := sshtest.New(sshtest.Options{AuthorizedKeys: []ssh.PublicKey{pub}, Handler: a.handleFast, SFTPDir: sftpDir})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		servers = append(servers, s)
-		fmt.Fprintf(out, "%s %s\n", s.Addr(), s.AuthorizedHostKey())
-	}
-	out.Flush()
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	return 0
+		return sshtest.Options{Handler: a.handleFast, SFTPDir: scratch}
+	})
+	os.Exit(m.Run())
 }
 
 // handleFast answers from the pre-rendered outputs without bookkeeping.
@@ -110,49 +56,10 @@ func (a *agentAnswers) handleFast(_ context.Context, e sshtest.Exec) int {
 
 func benchHostName(i int) string { return fmt.Sprintf("host-%04d", i) }
 
-type fleetHost struct {
-	addr    string
-	port    int
-	hostKey string
-}
-
 // startRefreshFleet runs n fake agent hosts in a child process.
-func startRefreshFleet(b *testing.B, n int, clientKey, fsid string) ([]fleetHost, int) {
+func startRefreshFleet(b *testing.B, n int, clientKey ssh.PublicKey, fsid string) ([]sshtest.FleetHost, int) {
 	b.Helper()
-	raiseNofileLimit()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRefreshBenchFleet$", "-test.count=1")
-	cmd.Env = append(os.Environ(), fleetEnvN+"="+strconv.Itoa(n), fleetEnvKey+"="+clientKey, fleetEnvFSID+"="+fsid)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	hosts := make([]fleetHost, 0, n)
-	for i := 0; i < n && sc.Scan(); i++ {
-		addr, hk, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			b.Fatalf("fleet line %q", sc.Text())
-		}
-		host, port, _ := strings.Cut(addr, ":")
-		p, _ := strconv.Atoi(port)
-		hosts = append(hosts, fleetHost{addr: host, port: p, hostKey: hk})
-	}
-	if len(hosts) != n {
-		b.Fatalf("fleet started %d of %d servers: %v", len(hosts), n, sc.Err())
-	}
-	return hosts, cmd.Process.Pid
+	return sshtest.StartFleet(b, n, clientKey, fleetEnvFSID+"="+fsid)
 }
 
 // portRemote sends each host to its fleet server's port (the fleet shares
@@ -235,10 +142,14 @@ func BenchmarkRefreshCold1000(b *testing.B) {
 	priv, _ := seed.GetSecret(store.SecretSSHPrivateKey)
 	seed.Close()
 
-	fleet, pid := startRefreshFleet(b, benchHosts, pub, cl.FSID)
+	clientKey, _, _, _, err := ssh.ParseAuthorizedKey([]byte(pub))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fleet, pid := startRefreshFleet(b, benchHosts, clientKey, cl.FSID)
 	ports := make(map[string]int, len(fleet))
 	for i, h := range fleet {
-		ports[benchHostName(i)] = h.port
+		ports[benchHostName(i)] = h.Port
 	}
 
 	var wall, selfCPU, childCPU, heapMB, sysMB float64
@@ -257,7 +168,7 @@ func BenchmarkRefreshCold1000(b *testing.B) {
 				return err
 			}
 			for j, h := range fleet {
-				if err := tx.PutHost(store.Host{Name: benchHostName(j), Addr: h.addr, HostKey: h.hostKey}); err != nil {
+				if err := tx.PutHost(store.Host{Name: benchHostName(j), Addr: h.Addr, HostKey: h.HostKey}); err != nil {
 					return err
 				}
 			}

@@ -1,12 +1,9 @@
 package sshexec
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -18,102 +15,23 @@ import (
 )
 
 // The fan-out benchmarks run the 1,000 SSH servers in a child process
-// (this test binary, re-executed in fleet mode) so that the memory and
-// CPU reported are the client's alone. Both share the machine's cores.
-const (
-	fleetEnvN   = "SSHEXEC_BENCH_FLEET"
-	fleetEnvKey = "SSHEXEC_BENCH_CLIENT_KEY"
-)
-
+// (sshtest.StartFleet) so that the memory and CPU reported are the
+// client's alone. Both share the machine's cores.
 func TestMain(m *testing.M) {
-	if n := os.Getenv(fleetEnvN); n != "" {
-		os.Exit(runFleet(n, os.Getenv(fleetEnvKey)))
-	}
+	sshtest.ServeFleetIfChild(func(int, string) sshtest.Options { return sshtest.Options{Handler: okHandler} })
 	os.Exit(m.Run())
-}
-
-func raiseNofile() {
-	var lim syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-	}
-}
-
-// runFleet starts n servers, prints "addr hostkey" per server, and serves
-// until stdin closes.
-func runFleet(nStr, clientKey string) int {
-	raiseNofile()
-	n, err := strconv.Atoi(nStr)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(clientKey))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	servers := make([]*sshtest.Server, 0, n)
-	defer func() {
-		for _, s := range servers {
-			s.Close()
-		}
-	}()
-	out := bufio.NewWriter(os.Stdout)
-	for range n {
-		s, err := sshtest.New(sshtest.Options{AuthorizedKeys: []ssh.PublicKey{pub}, Handler: okHandler})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		servers = append(servers, s)
-		fmt.Fprintf(out, "%s %s\n", s.Addr(), s.AuthorizedHostKey())
-	}
-	out.Flush()
-	_, _ = io.Copy(io.Discard, os.Stdin)
-	return 0
 }
 
 // startFleet runs n servers in a child process and returns targets for
 // them and the child's pid.
 func startFleet(b *testing.B, n int, key ssh.Signer) ([]Target, int) {
 	b.Helper()
-	raiseNofile()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fleetEnvN+"="+strconv.Itoa(n),
-		fleetEnvKey+"="+string(ssh.MarshalAuthorizedKey(key.PublicKey())))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
+	hosts, pid := sshtest.StartFleet(b, n, key.PublicKey())
+	targets := make([]Target, len(hosts))
+	for i, h := range hosts {
+		targets[i] = Target{Name: fmt.Sprintf("host-%04d", i), Addr: h.Addr, Port: h.Port, Signer: key, HostKey: h.HostKey}
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	targets := make([]Target, 0, n)
-	for i := 0; i < n && sc.Scan(); i++ {
-		addr, hk, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			b.Fatalf("fleet line %q", sc.Text())
-		}
-		host, port, _ := strings.Cut(addr, ":")
-		p, _ := strconv.Atoi(port)
-		targets = append(targets, Target{Name: fmt.Sprintf("host-%04d", i), Addr: host, Port: p, Signer: key, HostKey: hk})
-	}
-	if len(targets) != n {
-		b.Fatalf("fleet started %d of %d servers: %v", len(targets), n, sc.Err())
-	}
-	return targets, cmd.Process.Pid
+	return targets, pid
 }
 
 // cpuTime is the user+system CPU used so far by this process and by pid.
