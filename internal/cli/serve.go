@@ -96,6 +96,10 @@ func (o *ServeOptions) loadConfig(cmd *cobra.Command) error {
 }
 
 func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
+	// Refuse bad flags before anything is created or listens.
+	if o.Listen != "" && (o.TLSCert == "" || o.TLSKey == "" || o.TLSClientCA == "") {
+		return usagef("--listen needs --tls-cert, --tls-key and --tls-client-ca: the TCP API always requires client certificates")
+	}
 	if o.Socket != "" {
 		f.Socket = o.Socket
 	}
@@ -153,9 +157,6 @@ func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
 		return err
 	}
 	if o.Listen != "" {
-		if o.TLSCert == "" || o.TLSKey == "" || o.TLSClientCA == "" {
-			return usagef("--listen needs --tls-cert, --tls-key and --tls-client-ca: the TCP API always requires client certificates")
-		}
 		if err := srv.ListenTCP(o.Listen, api.TLSFiles{CertFile: o.TLSCert, KeyFile: o.TLSKey, ClientCAFile: o.TLSClientCA}); err != nil {
 			return err
 		}

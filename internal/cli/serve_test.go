@@ -121,3 +121,61 @@ func TestSecondServeRefused(t *testing.T) {
 		t.Fatalf("second serve on the same socket = %d %q", code, errOut)
 	}
 }
+
+// TestServeConfigFile starts the controller from a config file (socket and
+// store given there) and checks the config's error paths.
+func TestServeConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "cfg", "orch.sock")
+	cfg := filepath.Join(dir, "orch.yaml")
+	if err := os.WriteFile(cfg, []byte("store: "+filepath.Join(dir, "o.db")+"\nsocket: "+sock+"\nagent_binary: /bin/true\nlog_level: error\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ios, _, errOut := TestIO("")
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"serve", "--config", cfg}, ios) }()
+	up := false
+	for i := 0; i < 500 && !up; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			up = true
+		} else {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if !up {
+		cancel()
+		t.Fatalf("controller from %s did not listen on %s: %s", cfg, sock, errOut)
+	}
+	if code, out, _ := run(t, sock, "status"); code != 0 || !strings.Contains(out, "Backend: orch") {
+		t.Errorf("status via the config's socket = %d %q", code, out)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d: %s", code, errOut)
+	}
+
+	// Unknown keys, a missing file, and a TCP listener without the TLS
+	// files that make it mutual TLS are refused with EINVAL before anything
+	// listens.
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("storee: /x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"serve", "--config", bad},
+		{"serve", "--config", filepath.Join(dir, "missing.yaml")},
+		{"serve", "--socket", filepath.Join(dir, "t.sock"), "--store", filepath.Join(dir, "t.db"), "--listen", "127.0.0.1:0"},
+	} {
+		ios, out, errOut := TestIO("")
+		if code := Main(context.Background(), args, ios); code != 22 || out.Len() != 0 || !strings.HasPrefix(errOut.String(), "Error EINVAL: ") {
+			t.Errorf("%v = %d %q %q, want exit 22", args, code, out, errOut)
+		}
+	}
+	for _, f := range []string{"t.db", "t.sock"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("a refused serve created %s", f)
+		}
+	}
+}
