@@ -472,14 +472,15 @@ func (c *Controller) WaitBootstrap(ctx context.Context, id uint64) (api.Bootstra
 // fmtBootTime is cephadm's timestamp format (fractional seconds, Z).
 func fmtBootTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
 
-// bootstrapSpecs are the service specs bootstrap stores, unmanaged (as
-// cephadm's --orphan-initial-daemons does): `orch ls` shows the daemons
-// bootstrap made, and the reconciler leaves them alone until it deploys
-// Ceph daemons itself; `orch apply mon|mgr|crash` then takes them over.
+// bootstrapSpecs are the service specs bootstrap stores, managed, with
+// cephadm's defaults (mon count 5, mgr count 2, crash on every host): the
+// daemons bootstrap made belong to them, and the reconciler grows the
+// services as hosts are added, as it does after a cephadm bootstrap.
+// `orch apply mon|mgr|crash` replaces them.
 var bootstrapSpecs = []string{
-	"service_type: mon\nunmanaged: true\nplacement:\n  count: 5\n",
-	"service_type: mgr\nunmanaged: true\nplacement:\n  count: 2\n",
-	"service_type: crash\nunmanaged: true\nplacement:\n  host_pattern: '*'\n",
+	"service_type: mon\nplacement:\n  count: 5\n",
+	"service_type: mgr\nplacement:\n  count: 2\n",
+	"service_type: crash\nplacement:\n  host_pattern: '*'\n",
 }
 
 // storeBootstrapSpecs saves bootstrapSpecs that are not stored yet.

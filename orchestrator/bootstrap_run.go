@@ -757,7 +757,7 @@ func (b *bootRun) deployCrash(ctx context.Context) (string, error) {
 }
 
 // record keeps the image in the cluster record, stores the mon, mgr and
-// crash specs (unmanaged) and marks the cluster bootstrapped.
+// crash specs (managed, cephadm's defaults) and marks the cluster bootstrapped.
 func (b *bootRun) record(ctx context.Context) (string, error) {
 	now := b.c.now().UTC()
 	err := b.c.st.Update(func(tx *store.Tx) error {
@@ -774,7 +774,7 @@ func (b *bootRun) record(ctx context.Context) (string, error) {
 	if err := b.c.RefreshHost(ctx, b.host.Name, store.CacheDaemons); err != nil {
 		b.log.Warn().Err(err).Msg("refresh the bootstrap host's daemons")
 	}
-	return "container image " + b.req.Image + "; services mon, mgr, crash (unmanaged)", nil
+	return "container image " + b.req.Image + "; services mon (count 5), mgr (count 2), crash (*)", nil
 }
 
 func (b *bootRun) nextSteps() []string {

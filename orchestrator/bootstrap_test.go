@@ -162,7 +162,7 @@ func TestBootstrapFake(t *testing.T) {
 			}
 			var m map[string]any
 			_ = json.Unmarshal(rec.Spec, &m)
-			if m["unmanaged"] != true {
+			if m["unmanaged"] == true {
 				t.Errorf("spec %s: %s", svc, rec.Spec)
 			}
 		}
