@@ -254,6 +254,7 @@ func (r *Reconciler) pass(ctx context.Context, first bool) bool {
 		p.purgeDeleted()
 		if !p.changed {
 			p.forgetStaleDigests()
+			p.syncClientFiles()
 		}
 	}
 	p.finish()
