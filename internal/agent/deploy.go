@@ -177,6 +177,9 @@ func (l *Lifecycle) Deploy(ctx context.Context, req *DeployRequest) (*DeployResu
 			}
 			res.ContainerID = id
 		}
+		if err := l.clearStopped(req.FSID, req.Name); err != nil {
+			return nil, fmt.Errorf("deploy %s: %w", req.Name, err)
+		}
 	}
 
 	if err := l.markCreated(w, dataDir); err != nil {

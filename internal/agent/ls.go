@@ -226,6 +226,9 @@ func (l *Lifecycle) fillDetail(ctx context.Context, list []DaemonStatus) error {
 		} else {
 			d.Enabled, d.State = c != nil, podmanState(c)
 		}
+		if d.State == "stopped" && !l.Host.exists(path.Join(dataDir, fileUnitStopped)) {
+			d.State = "error" // not running, and orch did not stop it
+		}
 		if c == nil {
 			if b, err := os.ReadFile(l.fs(path.Join(dataDir, fileUnitImage))); err == nil {
 				if s := strings.TrimSpace(string(b)); s != "" {

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
@@ -46,7 +47,7 @@ func lsTree(t *testing.T, l *Lifecycle) {
 	all := []string{fileUnitCreated, fileUnitImage, fileUnitConfigured}
 	daemon(testFSID, "mon.host1", `{"service_name":"mon","ports":[3300,6789],"ip":null,"deployed_by":["quay.io/ceph/ceph@sha256:aa"],"rank":null,"rank_generation":null,"extra_container_args":null,"extra_entrypoint_args":null,"memory_request":null,"memory_limit":null}`, all...)
 	daemon(testFSID, "container.web.host1", `{"service_name":"container.web","ports":[8080],"config_digest":"sha256:c0ffee","name":"meta must not win"}`, all...)
-	daemon(testFSID, "crash.host1", "", all...)
+	daemon(testFSID, "crash.host1", "", append(all, fileUnitStopped)...) // stopped by orch
 	daemon(testFSID2, "mgr.host1.abcdef", `{"service_name":"mgr"}`, all...)
 	for _, d := range []string{
 		testFSID + "/removed/mon.old_2024-01-01T00:00:00.000000Z", testFSID + "/crash/posted",
@@ -150,9 +151,24 @@ func TestListDetailPodman(t *testing.T) {
 }
 
 func TestListDetailSystemd(t *testing.T) {
+	for _, orchStopped := range []bool{true, false} {
+		t.Run(fmt.Sprintf("stopped by orch %v", orchStopped), func(t *testing.T) { testListDetailSystemd(t, orchStopped) })
+	}
+}
+
+// testListDetailSystemd: crash.host1's unit is inactive; it is "stopped"
+// when orch stopped it (unit.stopped), else "error".
+func testListDetailSystemd(t *testing.T, orchStopped bool) {
 	r := newSeqRunner(t)
 	l := lifecycleHost(t, r, SupervisorSystemd)
 	lsTree(t, l)
+	crashState := "stopped"
+	if !orchStopped {
+		crashState = "error"
+		if err := os.Remove(l.fs(path.Join("/var/lib/ceph", testFSID, "crash.host1", fileUnitStopped))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	units := []string{
 		containers.UnitName(testFSID, "container.web.host1"),
 		containers.UnitName(testFSID, "crash.host1"),
@@ -180,7 +196,7 @@ func TestListDetailSystemd(t *testing.T) {
 			t.Errorf("%s: stats without a stats answer", d.Name)
 		}
 	}
-	want := map[string]string{"container.web.host1": "error", "crash.host1": "stopped", "mon.host1": "running", "mgr.host1.abcdef": "unknown"}
+	want := map[string]string{"container.web.host1": "error", "crash.host1": crashState, "mon.host1": "running", "mgr.host1.abcdef": "unknown"}
 	if !jsonEqual(t, got, want) {
 		t.Errorf("states = %v, want %v", got, want)
 	}

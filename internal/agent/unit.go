@@ -55,7 +55,32 @@ func (l *Lifecycle) Unit(ctx context.Context, fsid, name, verb string) (*UnitRes
 	if err != nil {
 		return nil, fmt.Errorf("unit %s %s: %w", verb, name, err)
 	}
+	switch verb {
+	case "stop":
+		err = os.WriteFile(l.fs(path.Join(l.dataDir(fsid, name), fileUnitStopped)), []byte("stopped by the orchestrator\n"), 0o600)
+	case "start", "restart":
+		err = l.clearStopped(fsid, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("unit %s %s: %w", verb, name, err)
+	}
 	return res, nil
+}
+
+// fileUnitStopped marks a daemon the orchestrator stopped (`orch daemon
+// stop`, `orch stop SERVICE`): `ls` reports such a daemon "stopped", and a
+// daemon that is not running without the mark "error", because something
+// other than orch stopped it (a crash, or `podman stop` by hand) and it
+// should be running.
+const fileUnitStopped = "unit.stopped"
+
+// clearStopped removes the stop mark: the daemon was started again.
+func (l *Lifecycle) clearStopped(fsid, name string) error {
+	err := os.Remove(l.fs(path.Join(l.dataDir(fsid, name), fileUnitStopped)))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
 }
 
 // unitVerb does the work of Unit (also used by reconfig's restart); the

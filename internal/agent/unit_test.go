@@ -32,12 +32,25 @@ func TestUnitSystemd(t *testing.T) {
 			}
 			l := lifecycleHost(t, r, SupervisorSystemd)
 			mkDaemonDir(t, l, testFSID, "mgr.host1.abc")
+			mark := l.fs(path.Join(l.dataDir(testFSID, "mgr.host1.abc"), fileUnitStopped))
+			if tt.verb != "stop" {
+				// A daemon orch stopped before: start and restart clear the
+				// mark, the other verbs keep it.
+				if err := os.WriteFile(mark, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
 			res, err := l.Unit(context.Background(), testFSID, "mgr.host1.abc", tt.verb)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if res.Verb != tt.verb || res.SystemdUnit != unit || res.Supervisor != SupervisorSystemd {
 				t.Errorf("result = %+v", res)
+			}
+			_, err = os.Stat(mark)
+			wantMark := tt.verb != "start" && tt.verb != "restart"
+			if (err == nil) != wantMark {
+				t.Errorf("after %s: stop mark exists = %v, want %v", tt.verb, err == nil, wantMark)
 			}
 		})
 	}
