@@ -100,7 +100,7 @@ func (p *pass) cephEnv() (*cephEnv, error) {
 
 // prepCeph fills the Ceph part of a daemon spec: the pass's cephEnv and,
 // for a mon, its public address (the slot's IP, else the host's address
-// when it is an IP). Other types are left alone.
+// in the mon public network, see monAddr). Other types are left alone.
 func (p *pass) prepCeph(ds *daemonSpec) error {
 	if !isCephSvcType(ds.daemonType) {
 		return nil
@@ -113,10 +113,8 @@ func (p *pass) prepCeph(ds *daemonSpec) error {
 	if ds.daemonType == "mon" {
 		ip := ds.ip
 		if ip == "" {
-			for _, h := range p.v.hosts {
-				if h.Name == ds.host {
-					ip = h.Addr
-				}
+			if h := p.v.host[ds.host]; h != nil {
+				ip = monAddr(h.Addr, p.v.networks[ds.host], p.v.monPublicNetwork)
 			}
 		}
 		if _, err := netip.ParseAddr(ip); err == nil {

@@ -25,6 +25,8 @@ type exportSnapshot struct {
 	Networks  map[string]map[string]map[string][]string `json:"networks"`
 	RankMaps  map[string]map[string]map[string]*string  `json:"rank_maps"`
 	Specs     []json.RawMessage                         `json:"specs"`
+	// MonPublicNetwork is the mon public_network the placement honours.
+	MonPublicNetwork string `json:"mon_public_network,omitempty"`
 }
 
 // Export is GET /export (`orch export`): hosts, daemons in the order the
@@ -38,7 +40,7 @@ func (r *Reconciler) Export() (json.RawMessage, error) {
 	}
 	snap := exportSnapshot{Hosts: []api.Host{}, Daemons: []api.DaemonDescription{}, Inventory: []exportInventoryHost{},
 		Networks: map[string]map[string]map[string][]string{}, RankMaps: map[string]map[string]map[string]*string{},
-		Specs: []json.RawMessage{}}
+		Specs: []json.RawMessage{}, MonPublicNetwork: v.monPublicNetwork}
 	for _, h := range v.hosts {
 		snap.Hosts = append(snap.Hosts, toAPIHost(h))
 		if raw, ok := v.devices[h.Name]; ok {

@@ -110,7 +110,7 @@ func (p *pass) invalidateSnapshot() {
 // whose daemons were never listed as draining (cephadm's schedulable
 // hosts need one daemon refresh).
 func (v *view) planSnapshot(forReconcile bool) *plan.Snapshot {
-	snap := &plan.Snapshot{Networks: v.networks, RankMaps: map[string]scheduler.RankMap{}}
+	snap := &plan.Snapshot{Networks: v.networks, RankMaps: map[string]scheduler.RankMap{}, MonPublicNetwork: v.monPublicNetwork}
 	for _, h := range v.hosts {
 		labels := h.Labels
 		if forReconcile && v.refreshed[h.Name].IsZero() && !slices.Contains(labels, scheduler.LabelNoSchedule) {

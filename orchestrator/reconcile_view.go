@@ -39,6 +39,10 @@ type view struct {
 	// name (settings daemon_config/<name>).
 	digests map[string]string
 
+	// monPublicNetwork is the public network bootstrap chose or was
+	// given (mon public_network), "" when unknown.
+	monPublicNetwork string
+
 	daemonEvents  map[string][]string
 	serviceEvents map[string][]string
 }
@@ -121,6 +125,11 @@ func (r *Reconciler) loadView(o viewOptions) (*view, error) {
 		var err error
 		if v.cluster, err = tx.GetCluster(); err != nil {
 			return err
+		}
+		if rec, err := loadBootstrapRecord(tx); err != nil {
+			return err
+		} else if rec != nil {
+			v.monPublicNetwork = rec.PublicNetwork
 		}
 		if v.hosts, err = tx.ListHosts(); err != nil {
 			return err

@@ -185,6 +185,9 @@ func (p *planner) request(s *spec.ServiceSpec, placement spec.PlacementSpec) *sc
 	if req.Ranked {
 		req.RankMap = p.snap.RankMaps[svc]
 	}
+	if s.ServiceType == "mon" {
+		req.PublicNetworks = p.snap.MonPublicNetworks()
+	}
 	if v, ok := s.Field("ip_addrs"); ok {
 		req.IPAddrs = stringMap(v)
 	}

@@ -341,3 +341,45 @@ func TestComputeIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeMonPublicNetwork: new monitors go only to hosts with an
+// address in the mon public_network (cephadm's matches_network filter);
+// other services ignore it.
+func TestComputeMonPublicNetwork(t *testing.T) {
+	snap := &Snapshot{
+		Hosts: []Host{{Hostname: "a"}, {Hostname: "b"}, {Hostname: "c"}},
+		Networks: map[string]scheduler.HostNetworks{
+			"a": {"10.1.0.0/24": {"eth0": {"10.1.0.1"}}},
+			"b": {"10.2.0.0/24": {"eth0": {"10.2.0.2"}}},
+			"c": {"10.1.0.0/24": {"eth0": {"10.1.0.3"}}, "10.2.0.0/24": {"eth1": {"10.2.0.3"}}},
+		},
+	}
+	tests := []struct {
+		public, yaml string
+		want         []string
+	}{
+		{"", "service_type: mon\nplacement:\n  count: 3\n", []string{"mon:a", "mon:b", "mon:c"}},
+		{"10.1.0.0/24", "service_type: mon\nplacement:\n  count: 3\n", []string{"mon:a", "mon:c"}},
+		{"10.2.0.0/24", "service_type: mon\nplacement:\n  count: 3\n", []string{"mon:b", "mon:c"}},
+		{"10.1.0.0/24,10.2.0.0/24", "service_type: mon\nplacement:\n  count: 3\n", []string{"mon:a", "mon:b", "mon:c"}},
+		{"10.1.0.0/24", "service_type: mgr\nplacement:\n  count: 3\n", []string{"mgr:a", "mgr:b", "mgr:c"}},
+	}
+	for _, tt := range tests {
+		s := *snap
+		s.MonPublicNetwork = tt.public
+		res, err := Compute(load(t, tt.yaml), &s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hostsOf(res.Services[0].Slots); !slices.Equal(got, tt.want) {
+			t.Errorf("public %q, %s: slots %v, want %v", tt.public, strings.Fields(tt.yaml)[1], got, tt.want)
+		}
+	}
+	if _, err := ReadSnapshot([]byte(`{"mon_public_network": "10.0.0.0/33"}`)); err == nil || !errors.Is(err, ErrInvalidSnapshot) {
+		t.Errorf("bad mon_public_network: %v", err)
+	}
+	s, err := ReadSnapshot([]byte(`{"mon_public_network": "10.1.0.0/24, 10.2.0.0/24"}`))
+	if err != nil || !slices.Equal(s.MonPublicNetworks(), []string{"10.1.0.0/24", "10.2.0.0/24"}) {
+		t.Errorf("mon_public_network: %v, %v", s, err)
+	}
+}

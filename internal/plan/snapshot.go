@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,10 @@ type Snapshot struct {
 	RankMaps map[string]scheduler.RankMap
 	// Specs are the already-applied specs, in file order.
 	Specs []spec.Document
+	// MonPublicNetwork is the cluster's mon public_network (comma-separated
+	// CIDRs, as Ceph's option): new monitors go only to hosts with an
+	// address in one of them, as cephadm's mon placement filter does.
+	MonPublicNetwork string
 }
 
 // Host is one entry of `orch host ls --format json`.
@@ -58,6 +63,17 @@ type Daemon struct {
 	IsActive       bool   `json:"is_active,omitempty"`
 }
 
+// MonPublicNetworks splits MonPublicNetwork at commas.
+func (s *Snapshot) MonPublicNetworks() []string {
+	var out []string
+	for _, n := range strings.Split(s.MonPublicNetwork, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Name is the daemon name "<type>.<id>".
 func (d *Daemon) Name() string { return d.DaemonType + "." + d.DaemonID }
 
@@ -70,6 +86,8 @@ type snapshotJSON struct {
 	Networks  map[string]map[string]json.RawMessage    `json:"networks"`
 	RankMaps  map[string]map[string]map[string]*string `json:"rank_maps"`
 	Specs     json.RawMessage                          `json:"specs"`
+	// MonPublicNetwork is "mon_public_network".
+	MonPublicNetwork string `json:"mon_public_network"`
 }
 
 func invalid(format string, a ...any) error {
@@ -110,7 +128,12 @@ func ReadSnapshot(data []byte) (*Snapshot, error) {
 	if dec.More() {
 		return nil, invalid("snapshot: trailing data after the JSON object")
 	}
-	snap := &Snapshot{}
+	snap := &Snapshot{MonPublicNetwork: strings.TrimSpace(raw.MonPublicNetwork)}
+	for _, n := range snap.MonPublicNetworks() {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			return nil, invalid("mon_public_network: %q is not a network (CIDR)", n)
+		}
+	}
 	seen := map[string]bool{}
 	for i, r := range raw.Hosts {
 		var h Host
