@@ -89,6 +89,7 @@ func (p *pass) checkDaemons() {
 	forEachHost(p, redos, func(x redo) string { return x.d.Hostname }, func(x redo) {
 		p.redeploy(x.d, x.ds, x.reconfig, "")
 	})
+	p.reconfigOSDs()
 }
 
 // redeploy re-runs the agent's deploy for an existing daemon: a reconfig
