@@ -28,6 +28,7 @@ deps: ## install what the tests need (Debian packages), when missing
 test: deps build ## unit, race, fuzz-seed, integration and conformance tests (what CI runs)
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 	$(MAKE) test-integration
+	$(MAKE) e2e
 	$(MAKE) test-mgr
 	$(MAKE) e2e-mgr
 	$(MAKE) conformance
@@ -45,6 +46,10 @@ unit: ## unit tests only
 .PHONY: test-mgr
 test-mgr: ## unit tests of the ceph-mgr module against the real orchestrator classes
 	cd mgr && PYTHONDONTWRITEBYTECODE=1 $(PY) -m unittest tests
+
+.PHONY: e2e
+e2e: deps build ## issue 7's scenario: a real 3-host Ceph cluster driven through the orch CLI (root)
+	ORCH_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 25m -v ./e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|e2e_test.go' ; exit $${PIPESTATUS[0]}
 
 .PHONY: e2e-mgr
 e2e-mgr: build ## real mon + mgr with the orch module, driving orch serve and a lab host
