@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,14 +32,21 @@ func ForTest(t testing.TB, n int, opts Options) *Lab {
 		opts.Prefix = "t" + hex.EncodeToString(b)
 	}
 	if opts.StateDir == "" {
-		dir, err := os.MkdirTemp("/var/tmp", "orch-lab-test-")
+		reapTestLabs(t)
+		dir, err := os.MkdirTemp(testLabRoot, testLabPattern)
 		if err != nil {
+			t.Fatalf("hostlab: %v", err)
+		}
+		if err := writeTestOwner(dir); err != nil {
 			t.Fatalf("hostlab: %v", err)
 		}
 		opts.StateDir = dir
 		// The lab removes the directory's content; the directory itself
-		// is ours to remove.
-		t.Cleanup(func() { _ = os.Remove(dir) })
+		// and its owner record are ours to remove.
+		t.Cleanup(func() {
+			_ = os.Remove(dir)
+			_ = os.Remove(dir + testOwnerSuffix)
+		})
 	}
 	opts.Hosts = n
 	opts.Images = true
@@ -55,4 +66,65 @@ func ForTest(t testing.TB, n int, opts Options) *Lab {
 		}
 	})
 	return l
+}
+
+// Test labs live in testLabRoot/testLabPattern directories, each with a
+// sibling DIR+testOwnerSuffix file naming the test process that made it
+// (the state directory itself must be empty for Up).
+const (
+	testLabRoot     = "/var/tmp"
+	testLabPattern  = "orch-lab-test-"
+	testOwnerSuffix = ".owner"
+)
+
+// writeTestOwner records this process as the owner of a test lab.
+func writeTestOwner(dir string) error {
+	me, err := newProc(os.Getpid())
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(me)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dir+testOwnerSuffix, b, 0o600)
+}
+
+// reapTestLabs removes the labs of test processes that are gone: a test
+// binary killed by go test's -timeout never runs its cleanups, and its
+// hosts (processes, loop devices, namespaces) would stay behind. Labs of
+// live processes, and directories without an owner record, are left alone.
+func reapTestLabs(t testing.TB) {
+	owners, _ := filepath.Glob(filepath.Join(testLabRoot, testLabPattern+"*"+testOwnerSuffix))
+	for _, ownerFile := range owners {
+		dir := strings.TrimSuffix(ownerFile, testOwnerSuffix)
+		b, err := os.ReadFile(ownerFile)
+		if err != nil {
+			continue
+		}
+		var owner proc
+		if json.Unmarshal(b, &owner) != nil || owner.PID <= 0 || owner.alive() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		l, err := Load(dir, nil)
+		switch {
+		case errors.Is(err, ErrNoLab):
+			// Never came up, or already down: only the directory is left.
+		case err != nil:
+			t.Logf("hostlab: the lab of dead test process %d in %s: %v", owner.PID, dir, err)
+			cancel()
+			continue
+		default:
+			if err := l.Down(ctx); err != nil {
+				t.Logf("hostlab: reaping the lab of dead test process %d in %s: %v", owner.PID, dir, err)
+				cancel()
+				continue
+			}
+			t.Logf("hostlab: reaped the lab of dead test process %d (%s)", owner.PID, dir)
+		}
+		cancel()
+		_ = os.RemoveAll(dir)
+		_ = os.Remove(ownerFile)
+	}
 }

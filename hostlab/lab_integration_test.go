@@ -614,3 +614,48 @@ func TestStartSSHDWithLingeringSession(t *testing.T) {
 	}
 	c2.Close()
 }
+
+// TestReapDeadTestLab: a lab whose test process died without its cleanup
+// (go test's -timeout kills the binary) is removed by the next ForTest's
+// reaper; a lab of a live process is left alone.
+func TestReapDeadTestLab(t *testing.T) {
+	mk := func(owner proc) (*Lab, string) {
+		dir, err := os.MkdirTemp(testLabRoot, testLabPattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(owner)
+		if err := os.WriteFile(dir+testOwnerSuffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Remove(dir); _ = os.Remove(dir + testOwnerSuffix) })
+		prefix := fmt.Sprintf("r%x", time.Now().UnixNano()&0xffffff)
+		l, err := Up(t.Context(), Options{Hosts: 1, Disks: 1, DiskSize: 1 << 20, Prefix: prefix, StateDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l, dir
+	}
+	me, err := newProc(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A dead owner: this PID with another start time (a reused PID).
+	dead, deadDir := mk(proc{PID: me.PID, Start: me.Start + 1})
+	live, liveDir := mk(me)
+	t.Cleanup(func() { _ = live.Down(context.Background()) })
+
+	reapTestLabs(t)
+	if left := leftovers(t, dead.Prefix(), deadDir, dead.Prefix()+"-up", nil, nil); len(left) > 0 {
+		t.Errorf("the dead test's lab is still there:\n%s", strings.Join(left, "\n"))
+	}
+	if _, err := os.Stat(deadDir + testOwnerSuffix); !os.IsNotExist(err) {
+		t.Errorf("owner record left: %v", err)
+	}
+	if _, err := Load(liveDir, nil); err != nil {
+		t.Fatalf("the live test's lab was touched: %v", err)
+	}
+	if err := live.WaitSSH(t.Context(), "h1"); err != nil {
+		t.Fatalf("the live test's host: %v", err)
+	}
+}
