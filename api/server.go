@@ -94,11 +94,21 @@ func (s *Server) ListenTCP(addr string, files TLSFiles) error {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return fmt.Errorf("api: no certificates in %s", files.ClientCAFile)
 	}
+	return s.ListenTLS(addr, cert, pool)
+}
+
+// ListenTLS listens on addr with TLS 1.3, the server certificate cert and
+// required client certificates that chain to clientCAs (`orch serve
+// --tls-auto` passes certificates of the controller's own CA).
+func (s *Server) ListenTLS(addr string, cert tls.Certificate, clientCAs *x509.CertPool) error {
+	if clientCAs == nil {
+		return errors.New("api: the TCP API needs a client CA")
+	}
 	cfg := &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    pool,
+		ClientCAs:    clientCAs,
 	}
 	ln, err := tls.Listen("tcp", addr, cfg)
 	if err != nil {

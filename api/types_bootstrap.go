@@ -42,6 +42,15 @@ type BootstrapRequest struct {
 	// NoCleanupOnFailure keeps what a failed bootstrap deployed (the next
 	// bootstrap removes it first).
 	NoCleanupOnFailure bool `json:"no_cleanup_on_failure,omitempty"`
+	// MgrModule deploys every mgr daemon with orch's ceph-mgr module,
+	// enabled and selected as the orchestrator backend, so that `ceph orch`
+	// on the cluster reaches this controller (docs/mgr-module.md). It
+	// needs the controller's TCP listener with its own CA (`orch serve
+	// --listen ADDR --tls-auto`).
+	MgrModule bool `json:"mgr_module,omitempty"`
+	// ControllerURL is https://HOST:PORT of the controller as the hosts
+	// reach it (default: the TCP listener's address); implies MgrModule.
+	ControllerURL string `json:"controller_url,omitempty"`
 }
 
 // String never prints the private key.

@@ -218,6 +218,13 @@ func (c *Controller) Bootstrap(ctx context.Context, r api.BootstrapRequest) (api
 	if err := normalizeBootstrap(&r); err != nil {
 		return api.BootstrapStatus{}, err
 	}
+	if r.MgrModule || r.ControllerURL != "" {
+		u, err := c.mgrModuleURL(r.ControllerURL)
+		if err != nil {
+			return api.BootstrapStatus{}, err
+		}
+		r.MgrModule, r.ControllerURL = true, u
+	}
 	rt := c.bootRT()
 	rt.mu.Lock()
 	defer rt.mu.Unlock()

@@ -110,10 +110,7 @@ func (b *bootRun) steps(ctx context.Context) error {
 			return err
 		}
 	}
-	steps := []struct {
-		name string
-		fn   func(context.Context) (string, error)
-	}{
+	steps := []bootStepFn{
 		{"Adding the host and pinning its SSH host key", b.addHost},
 		{"Checking the Ceph image on the host", b.checkImage},
 		{"Finding the public network", b.publicNetwork},
@@ -127,6 +124,9 @@ func (b *bootRun) steps(ctx context.Context) error {
 		{"Waiting for the mgr to become available", b.waitMgr},
 		{"Deploying the crash daemon", b.deployCrash},
 		{"Recording the cluster", b.record},
+	}
+	if b.req.MgrModule {
+		steps = withMgrModuleSteps(steps, b)
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
@@ -707,6 +707,11 @@ func (b *bootRun) deployMgr(ctx context.Context) (string, error) {
 	})
 	if err != nil {
 		return "", err
+	}
+	if b.req.MgrModule {
+		if err := b.c.addMgrModule(req, b.rec.MgrID); err != nil {
+			return "", err
+		}
 	}
 	if err := b.deploy(ctx, req); err != nil {
 		return "", err

@@ -167,6 +167,9 @@ func (r *Reconciler) addCephSecrets(ctx context.Context, doc *deployDoc, d *daem
 	}
 	req := doc.req
 	req.ConfigBlobs.Keyring = keyring
+	if err := r.addMgrModuleIfOn(req, d); err != nil { // mgrmodule.go
+		return err
+	}
 	if fresh {
 		if err := r.daemonConfigHooks(ctx, d); err != nil {
 			return err

@@ -85,6 +85,8 @@ A cluster that is bootstrapped already is refused.`,
 	fl.BoolVar(&r.SingleHostDefaults, "single-host-defaults", false, "options for a one-host cluster (replicas 2, CRUSH by OSD)")
 	fl.BoolVar(&r.AllowOverwrite, "allow-overwrite", false, "replace an existing /etc/ceph/ceph.conf or admin keyring on the host")
 	fl.BoolVar(&r.NoCleanupOnFailure, "no-cleanup-on-failure", false, "keep what a failed bootstrap deployed, for debugging")
+	fl.BoolVar(&r.MgrModule, "mgr-module", false, "deploy every mgr with orch's ceph-mgr module, so that `ceph orch` on the cluster reaches this controller (needs `orch serve --listen IP:PORT --tls-auto`)")
+	fl.StringVar(&r.ControllerURL, "controller-url", "", "with --mgr-module: https://HOST:PORT of the controller as the hosts reach it (default: its --listen address)")
 	fl.StringVar(&o.ApplySpec, "apply-spec", "", "after bootstrap, apply this spec file (as orch apply -i)")
 	fl.BoolVar(&o.SkipMonitoringStack, "skip-monitoring-stack", false, "accepted for cephadm compatibility (orch deploys no monitoring stack)")
 	fl.BoolVar(&o.NoWait, "no-wait", false, "start the bootstrap and return")
@@ -100,6 +102,9 @@ A cluster that is bootstrapped already is refused.`,
 func (o *BootstrapOptions) load() error {
 	if _, err := netip.ParseAddr(strings.Trim(o.Req.MonIP, "[]")); err != nil {
 		return usagef("--mon-ip %q: want an IP address", o.Req.MonIP)
+	}
+	if o.Req.ControllerURL != "" && !o.Req.MgrModule {
+		return usagef("--controller-url goes with --mgr-module")
 	}
 	if (o.PrivateKeyFile == "") != (o.PublicKeyFile == "") {
 		return usagef("--ssh-private-key and --ssh-public-key go together")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 	"github.com/orchceph/orch/spec"
 	"github.com/orchceph/orch/sshexec"
 	"github.com/orchceph/orch/store"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 )
@@ -30,6 +32,7 @@ type ServeOptions struct {
 	TLSCert     string `yaml:"tls_cert"`
 	TLSKey      string `yaml:"tls_key"`
 	TLSClientCA string `yaml:"tls_client_ca"`
+	TLSAuto     bool   `yaml:"tls_auto"`
 	AgentBinary string `yaml:"agent_binary"`
 	LogLevel    string `yaml:"log_level"`
 	LogFormat   string `yaml:"log_format"`
@@ -53,9 +56,10 @@ func NewCmdServe(f *Factory) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.Config, "config", "", "YAML config file (keys: store, socket, listen, tls_cert, tls_key, tls_client_ca, agent_binary, log_level, log_format)")
+	fl.StringVar(&o.Config, "config", "", "YAML config file (keys: store, socket, listen, tls_cert, tls_key, tls_client_ca, tls_auto, agent_binary, log_level, log_format)")
 	fl.StringVar(&o.StorePath, "store", DefaultStorePath, "state file (bbolt)")
-	fl.StringVar(&o.Listen, "listen", "", "also listen on this TCP address with mutual TLS (needs --tls-cert, --tls-key, --tls-client-ca)")
+	fl.StringVar(&o.Listen, "listen", "", "also listen on this TCP address with mutual TLS (needs --tls-auto, or --tls-cert, --tls-key, --tls-client-ca)")
+	fl.BoolVar(&o.TLSAuto, "tls-auto", false, "TLS for --listen from the controller's own CA (made on first start, kept in the store): a server certificate for the listen address, client certificates of that CA (orch bootstrap --mgr-module gives each mgr one)")
 	fl.StringVar(&o.TLSCert, "tls-cert", "", "server certificate (PEM)")
 	fl.StringVar(&o.TLSKey, "tls-key", "", "server private key (PEM)")
 	fl.StringVar(&o.TLSClientCA, "tls-client-ca", "", "CA that client certificates must chain to (PEM)")
@@ -88,6 +92,9 @@ func (o *ServeOptions) loadConfig(cmd *cobra.Command) error {
 	set("tls-cert", &o.TLSCert, fileOpts.TLSCert)
 	set("tls-key", &o.TLSKey, fileOpts.TLSKey)
 	set("tls-client-ca", &o.TLSClientCA, fileOpts.TLSClientCA)
+	if fileOpts.TLSAuto && !cmd.Flags().Changed("tls-auto") {
+		o.TLSAuto = true
+	}
 	set("agent-binary", &o.AgentBinary, fileOpts.AgentBinary)
 	set("socket", &o.Socket, fileOpts.Socket)
 	set("log-level", &o.LogLevel, fileOpts.LogLevel)
@@ -97,8 +104,8 @@ func (o *ServeOptions) loadConfig(cmd *cobra.Command) error {
 
 func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
 	// Refuse bad flags before anything is created or listens.
-	if o.Listen != "" && (o.TLSCert == "" || o.TLSKey == "" || o.TLSClientCA == "") {
-		return usagef("--listen needs --tls-cert, --tls-key and --tls-client-ca: the TCP API always requires client certificates")
+	if err := o.checkTLS(); err != nil {
+		return err
 	}
 	if o.Socket != "" {
 		f.Socket = o.Socket
@@ -156,10 +163,12 @@ func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
 	if err := srv.ListenUnix(f.Socket); err != nil {
 		return err
 	}
-	if o.Listen != "" {
-		if err := srv.ListenTCP(o.Listen, api.TLSFiles{CertFile: o.TLSCert, KeyFile: o.TLSKey, ClientCAFile: o.TLSClientCA}); err != nil {
-			return err
-		}
+	listener, err := o.listenTCP(srv, ctl, log)
+	if err != nil {
+		return err
+	}
+	if err := ctl.SetAPIListener(listener); err != nil {
+		return err
 	}
 	cl, _ := ctl.Cluster()
 	log.Info().Str("socket", f.Socket).Str("store", o.StorePath).Str("fsid", cl.FSID).Msg("orch controller serving")
@@ -175,4 +184,101 @@ func serveRun(cmd *cobra.Command, f *Factory, o *ServeOptions) error {
 	ctl.CloseRefresh()
 	ctl.CloseBootstrap()
 	return err
+}
+
+// checkTLS refuses --listen without a way to do mutual TLS, before
+// anything is created or listens.
+func (o *ServeOptions) checkTLS() error {
+	files := o.TLSCert != "" || o.TLSKey != ""
+	switch {
+	case o.TLSAuto && o.Listen == "":
+		return usagef("--tls-auto needs --listen ADDR")
+	case o.TLSAuto && files:
+		return usagef("--tls-auto issues the server certificate itself: drop --tls-cert and --tls-key (--tls-client-ca adds a CA whose clients are accepted too)")
+	case o.Listen != "" && !o.TLSAuto && (o.TLSCert == "" || o.TLSKey == "" || o.TLSClientCA == ""):
+		return usagef("--listen needs --tls-auto, or --tls-cert, --tls-key and --tls-client-ca: the TCP API always requires client certificates")
+	}
+	return nil
+}
+
+// listenTCP starts the TCP listener (none without --listen) and describes
+// it for the controller. With --tls-auto the server certificate is issued
+// by the controller's CA at every start, for the listen address (every
+// address of the machine when it is unspecified), and the CA certificate
+// is written next to the store (ca.crt, 0644) for other clients.
+func (o *ServeOptions) listenTCP(srv *api.Server, ctl *orchestrator.Controller, log zerolog.Logger) (*orchestrator.APIListener, error) {
+	if o.Listen == "" {
+		return nil, nil
+	}
+	if !o.TLSAuto {
+		if err := srv.ListenTCP(o.Listen, api.TLSFiles{CertFile: o.TLSCert, KeyFile: o.TLSKey, ClientCAFile: o.TLSClientCA}); err != nil {
+			return nil, err
+		}
+		return &orchestrator.APIListener{Addr: lastAddr(srv)}, nil
+	}
+	var ifaceIPs []net.IP
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				ifaceIPs = append(ifaceIPs, n.IP)
+			}
+		}
+	}
+	hostname, _ := os.Hostname()
+	ips, dns, err := orchestrator.TLSAutoNames(o.Listen, ifaceIPs, hostname)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	ta, err := ctl.IssueServerTLS(ips, dns)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-auto: %w", err)
+	}
+	pool := ta.CA.Pool()
+	if o.TLSClientCA != "" {
+		b, err := os.ReadFile(o.TLSClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("read --tls-client-ca: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, usagef("--tls-client-ca %s: no certificates", o.TLSClientCA)
+		}
+	}
+	if err := srv.ListenTLS(o.Listen, ta.Cert, pool); err != nil {
+		return nil, err
+	}
+	caFile := filepath.Join(filepath.Dir(o.StorePath), "ca.crt")
+	if err := writeFileAtomic(caFile, ta.CA.CertPEM(), 0o644); err != nil {
+		return nil, err
+	}
+	l := &orchestrator.APIListener{Addr: lastAddr(srv), OwnCA: true, IPs: ta.IPs, DNSNames: ta.DNSNames}
+	log.Info().Str("listen", l.Addr).Strs("names", append(append([]string(nil), l.IPs...), l.DNSNames...)).
+		Str("ca", caFile).Msg("TCP API with the controller's CA (--tls-auto)")
+	return l, nil
+}
+
+// lastAddr is the address of the listener just added (":0" resolved).
+func lastAddr(srv *api.Server) string {
+	as := srv.Addrs()
+	return as[len(as)-1].String()
+}
+
+// writeFileAtomic writes data to p with mode perm via a rename.
+func writeFileAtomic(p string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".new-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), p)
 }

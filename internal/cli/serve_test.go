@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orchceph/orch/internal/pki"
 )
 
 // startController runs `orch serve` in-process on a temporary socket and
@@ -178,4 +180,105 @@ func TestServeConfigFile(t *testing.T) {
 			t.Errorf("a refused serve created %s", f)
 		}
 	}
+}
+
+// TestServeTLSAuto: `orch serve --listen 127.0.0.1:0 --tls-auto` makes the
+// controller's CA (its certificate next to the store, 0644) and records
+// the listener, which `orch bootstrap --mgr-module` checks its URL
+// against; a controller without a TCP listener refuses --mgr-module.
+// Every case is refused before a host is touched.
+func TestServeTLSAuto(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "run", "orch.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	ios, _, errOut := TestIO("")
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--socket", sock, "--store", filepath.Join(dir, "orch.db"), "--agent-binary", "/bin/true",
+			"--log-level", "error", "--listen", "127.0.0.1:0", "--tls-auto"}, ios)
+	}()
+	// The socket can accept before the TCP listener is up and ca.crt
+	// written (requests are served only after both): wait for both.
+	up := false
+	for i := 0; i < 500 && !up; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			_, err := os.Stat(filepath.Join(dir, "ca.crt"))
+			up = err == nil
+		}
+		if !up {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if !up {
+		cancel()
+		t.Fatalf("controller did not start: %d %s", <-done, errOut)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "ca.crt"))
+	if err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("ca.crt: %v %v", fi, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if c, err := pki.ParseCertificate(b); err != nil || !c.IsCA {
+		t.Errorf("ca.crt is not a CA certificate: %v", err)
+	}
+	code, _, e := run(t, sock, "bootstrap", "--mon-ip", "10.0.0.5", "--mgr-module", "--controller-url", "https://10.9.9.9:7443")
+	if code != 22 || !strings.HasPrefix(e, "Error EINVAL: --controller-url \"https://10.9.9.9:7443\": the controller's certificate does not name 10.9.9.9 (it names 127.0.0.1") {
+		t.Errorf("bootstrap with a URL the certificate does not name = %d %q", code, e)
+	}
+	if code, _, e := run(t, sock, "bootstrap", "--mon-ip", "10.0.0.5", "--controller-url", "https://127.0.0.1:7443"); code != 22 || !strings.Contains(e, "--controller-url goes with --mgr-module") {
+		t.Errorf("--controller-url alone = %d %q", code, e)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d: %s", code, errOut)
+	}
+
+	// The same store without --listen: the listener record is gone.
+	sock = startControllerAt(t, dir)
+	code, _, e = run(t, sock, "bootstrap", "--mon-ip", "10.0.0.5", "--mgr-module")
+	if code != 22 || !strings.Contains(e, "the controller has no TCP listener") || !strings.Contains(e, "orch serve --listen IP:PORT --tls-auto") {
+		t.Errorf("bootstrap --mgr-module without a listener = %d %q", code, e)
+	}
+	code, out, _ := run(t, sock, "bootstrap", "status")
+	if code != 2 {
+		t.Errorf("a refused bootstrap started one: %d %q", code, out)
+	}
+
+	for _, args := range [][]string{
+		{"serve", "--socket", filepath.Join(dir, "t.sock"), "--store", filepath.Join(dir, "t.db"), "--tls-auto"},
+		{"serve", "--socket", filepath.Join(dir, "t.sock"), "--store", filepath.Join(dir, "t.db"), "--listen", "127.0.0.1:0", "--tls-auto", "--tls-cert", "x", "--tls-key", "y"},
+	} {
+		ios, out, errOut := TestIO("")
+		if code := Main(context.Background(), args, ios); code != 22 || out.Len() != 0 || !strings.HasPrefix(errOut.String(), "Error EINVAL: ") {
+			t.Errorf("%v = %d %q %q, want exit 22", args, code, out, errOut)
+		}
+	}
+}
+
+// startControllerAt runs `orch serve` on the store in dir (no TCP).
+func startControllerAt(t *testing.T, dir string) string {
+	t.Helper()
+	sock := filepath.Join(dir, "run2", "orch.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	ios, _, errOut := TestIO("")
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--socket", sock, "--store", filepath.Join(dir, "orch.db"), "--agent-binary", "/bin/true", "--log-level", "error"}, ios)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, errOut)
+		}
+	})
+	for i := 0; i < 500; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return sock
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("controller did not start")
+	return ""
 }
