@@ -39,6 +39,7 @@ func testDaemons() map[string]Daemon {
 		"mgr":   {FSID: fsid, Type: "mgr", ID: "host1.abcdef", Hostname: "host1", Image: img, Ports: []int{9283}},
 		"osd":   {FSID: fsid, Type: "osd", ID: "3", Hostname: "host2", Image: img, MemoryLimit: 4 << 30},
 		"crash": {FSID: fsid, Type: "crash", ID: "host1", Hostname: "host1", Image: img},
+		"nfs":   {FSID: fsid, Type: "nfs", ID: "foo.0.1.host1.abcdef", Hostname: "host1", Image: img, Ports: []int{2049}},
 		"rgw": {FSID: fsid, Type: "rgw", ID: "foo.host1.qwerty", Hostname: "host1", Image: img, Ports: []int{80},
 			ExtraEntrypointArgs: []string{"--rgw-frontends=beast port=80"}},
 		"container": {FSID: fsid, Type: "container", ID: "web.host3", Hostname: "host3", Image: "localhost/goapp:latest",

@@ -162,7 +162,9 @@ func (d Daemon) args() []string {
 	case "crash":
 		a = []string{"-n", d.entityName()}
 	case "nfs":
-		a = []string{"-F", "-L", "STDERR"}
+		// Foreground, logging to stderr (the journal), at event level
+		// (cephadm's extra_args).
+		a = []string{"-F", "-L", "STDERR", "-N", "NIV_EVENT"}
 	default:
 		a = []string{"-n", d.entityName(), "-f", "--setuser", "ceph", "--setgroup", "ceph",
 			"--default-log-to-file=false", "--default-log-to-stderr=true", "--default-log-stderr-prefix=debug "}
@@ -198,7 +200,11 @@ func (d Daemon) DefaultMounts() []Mount {
 			Mount{"/run/lock/lvm", "/run/lock/lvm", ""},
 		)
 	case "nfs":
-		ms = append(ms, Mount{path.Join(dataDir, "etc/ganesha"), "/etc/ganesha", "z"})
+		// ganesha's librados clients find the keyring on the default
+		// search path (/etc/ceph/keyring), as cephadm mounts it.
+		ms = append(ms,
+			Mount{path.Join(dataDir, "keyring"), "/etc/ceph/keyring", "z"},
+			Mount{path.Join(dataDir, "etc/ganesha"), "/etc/ganesha", "z"})
 	}
 	return ms
 }

@@ -39,7 +39,7 @@ const cephUID = 167
 // real configuration and keyring.
 var cephSvcTypes = map[string]bool{
 	"mon": true, "mgr": true, "crash": true, "mds": true, "rgw": true,
-	"rbd-mirror": true, "cephfs-mirror": true,
+	"rbd-mirror": true, "cephfs-mirror": true, "nfs": true,
 }
 
 // isCephSvcType reports whether t is one of cephSvcTypes.
@@ -144,6 +144,9 @@ func applyCephBlobs(req *agent.DeployRequest, d *daemonSpec) {
 	req.ConfigBlobs.Config = cephDaemonConf(d)
 	uid, gid := d.ceph.uid, d.ceph.gid
 	req.Params.UID, req.Params.GID = &uid, &gid
+	if d.daemonType == "nfs" {
+		applyNFSBlobs(req, d)
+	}
 }
 
 // monJoinScript turns the base64 monmap the deploy wrote into the binary
@@ -318,7 +321,12 @@ func (r *Reconciler) daemonConfigHooks(ctx context.Context, d *daemonSpec) error
 				}
 			}
 		}
+		if err := r.storeRGWCert(ctx, s); err != nil {
+			return err
+		}
 		return r.ConfigSet(ctx, DaemonEntity("rgw", d.id, d.host), "rgw_frontends", rgwFrontends(f, d))
+	case "nfs":
+		return r.prepareNFS(ctx, d)
 	}
 	return nil
 }

@@ -194,9 +194,13 @@ func anyStringMap(v any) map[string]string {
 	return out
 }
 
-// containerPorts are a custom container's spec ports (cephadm adds them
-// to the daemon's ports when it deploys).
+// containerPorts are the ports a daemon holds beyond its slot's: a custom
+// container's spec ports (cephadm adds them to the daemon's ports when it
+// deploys), an nfs gateway's default port (nfsImplicitPorts).
 func containerPorts(s *spec.ServiceSpec) []int {
+	if s != nil && s.ServiceType == "nfs" {
+		return nfsImplicitPorts(s)
+	}
 	if s == nil || s.ServiceType != "container" {
 		return nil
 	}

@@ -258,6 +258,7 @@ func (p *pass) purgeDeleted() {
 			continue
 		}
 		if purged {
+			p.r.purgeCephService(p.ctx, svc)
 			p.r.lg.Info().Str("service", svc).Msg("purged deleted service")
 			p.mu.Lock()
 			p.result(svc).converged = true
