@@ -15,10 +15,29 @@ type OSDBackend interface {
 	CreateOSDs(ctx context.Context, host string, devices []string) (string, error)
 }
 
+// OSDRemovalBackend is what the OSD removal and zap routes need from the
+// controller.
+type OSDRemovalBackend interface {
+	// RemoveOSDs queues OSDs for removal (`orch osd rm`); the reconciler
+	// drains and removes them. It answers cephadm's text.
+	RemoveOSDs(ctx context.Context, req OSDRemoveRequest) (string, error)
+	// StopRemoveOSDs takes OSDs off the removal queue and restores their
+	// weight (`orch osd rm stop`).
+	StopRemoveOSDs(ctx context.Context, ids []int) (string, error)
+	// OSDRemovals lists the removal queue by OSD id (`orch osd rm status`).
+	OSDRemovals(ctx context.Context) ([]OSDRemoval, error)
+	// ZapDevice wipes a device on a host with ceph-volume (`orch device
+	// zap`), synchronously.
+	ZapDevice(ctx context.Context, req ZapRequest) (string, error)
+}
+
 func init() {
 	registrars = append(registrars, func(h *Handler, backend any) {
 		if b, ok := backend.(OSDBackend); ok {
 			h.registerOSDs(b)
+		}
+		if b, ok := backend.(OSDRemovalBackend); ok {
+			h.registerOSDRemoval(b)
 		}
 	})
 }
@@ -36,6 +55,44 @@ func (h *Handler) registerOSDs(b OSDBackend) {
 			return
 		}
 		h.message(w, func() (string, error) { return b.CreateOSDs(r.Context(), host, devices) })
+	})
+}
+
+func (h *Handler) registerOSDRemoval(b OSDRemovalBackend) {
+	h.mux.HandleFunc("POST /osds/remove", func(w http.ResponseWriter, r *http.Request) {
+		var req OSDRemoveRequest
+		if err := ReadJSON(r, &req); err != nil {
+			h.fail(w, err)
+			return
+		}
+		h.message(w, func() (string, error) { return b.RemoveOSDs(r.Context(), req) })
+	})
+	h.mux.HandleFunc("DELETE /osds/remove", func(w http.ResponseWriter, r *http.Request) {
+		var req OSDIDsRequest
+		if err := ReadJSON(r, &req); err != nil {
+			h.fail(w, err)
+			return
+		}
+		h.message(w, func() (string, error) { return b.StopRemoveOSDs(r.Context(), req.OSDIDs) })
+	})
+	h.mux.HandleFunc("GET /osds/remove", func(w http.ResponseWriter, r *http.Request) {
+		list, err := b.OSDRemovals(r.Context())
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		if list == nil {
+			list = []OSDRemoval{}
+		}
+		WriteJSON(w, http.StatusOK, list)
+	})
+	h.mux.HandleFunc("POST /devices/zap", func(w http.ResponseWriter, r *http.Request) {
+		var req ZapRequest
+		if err := ReadJSON(r, &req); err != nil {
+			h.fail(w, err)
+			return
+		}
+		h.message(w, func() (string, error) { return b.ZapDevice(r.Context(), req) })
 	})
 }
 

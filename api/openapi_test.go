@@ -58,6 +58,7 @@ type allBackends struct {
 	ServiceBackend
 	BootstrapBackend
 	OSDBackend
+	OSDRemovalBackend
 }
 
 var httpMethods = map[string]bool{

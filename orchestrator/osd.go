@@ -231,10 +231,22 @@ func (p *pass) prepareOSDs(e *specEntry, env *cephEnv, host string, devices []st
 	if err := p.r.st.SetRefreshNeeded(host, store.CacheDevices, true); err != nil {
 		p.r.lg.Warn().Err(err).Str("host", host).Msg("flag devices for refresh")
 	}
+	claims := p.r.osdIDClaims(host) // ids of OSDs destroyed with --replace (osdrm.go)
 	for _, dev := range devices {
 		t0 := time.Now()
-		if _, err := p.r.cephVolume(p.ctx, host, image, env.conf, keyring, "raw", "prepare", "--bluestore", "--data", dev); err != nil {
+		args := []string{"raw", "prepare", "--bluestore", "--data", dev}
+		if len(claims) > 0 {
+			args = append(args, "--osd-id", strconv.Itoa(claims[0]))
+		}
+		if _, err := p.r.cephVolume(p.ctx, host, image, env.conf, keyring, args...); err != nil {
+			if len(claims) > 0 {
+				p.r.claimUsed(claims[0]) // the id is not reusable: do without it next time
+			}
 			return err
+		}
+		if len(claims) > 0 {
+			p.r.claimUsed(claims[0])
+			claims = claims[1:]
 		}
 		p.r.serviceEvent(e.rec.ServiceName, store.LevelInfo, "Prepared an OSD on %s:%s", host, dev)
 		p.r.lg.Info().Str("host", host).Str("device", dev).Dur("took", time.Since(t0)).Msg("ceph-volume raw prepare")
@@ -258,6 +270,7 @@ func (p *pass) deployListedOSDs(e *specEntry, env *cephEnv, host string) error {
 	if err != nil {
 		return err
 	}
+	osds = p.r.withoutRemovedOSDs(osds) // queued for removal, or destroyed (osdrm.go)
 	have := p.osdsOn(host)
 	for _, o := range osds {
 		id := strconv.Itoa(o.OSDID)

@@ -248,6 +248,7 @@ func (r *Reconciler) pass(ctx context.Context, first bool) bool {
 		r.lg.Debug().Msg("paused: refreshed hosts only")
 		return false
 	}
+	p.processOSDRemovals() // cephadm: the OSD removal queue before the specs
 	p.applyAll()
 	if !p.changed {
 		p.checkDaemons()

@@ -7,6 +7,9 @@ import (
 )
 
 // OSDRemoval is one entry of cephadm's OSD removal queue ("orch osd rm").
+// Its JSON keys are those of cephadm's OSD.to_json, plus no_destroy and the
+// last PG count the controller saw; new fields are optional so that older
+// records decode.
 type OSDRemoval struct {
 	OSDID     int    `json:"osd_id"`
 	Hostname  string `json:"hostname"`
@@ -16,12 +19,18 @@ type OSDRemoval struct {
 	NoDestroy bool   `json:"no_destroy"`
 	Started   bool   `json:"started"`
 	Draining  bool   `json:"draining"`
+	// Stopped is set by "osd rm stop" (cephadm keeps it on the OSD object;
+	// the entry itself is dropped from the queue).
+	Stopped bool `json:"stopped,omitempty"`
 	// OriginalWeight is the CRUSH weight before draining, restored on "osd rm stop".
 	OriginalWeight   *float64   `json:"original_weight,omitempty"`
 	ProcessStartedAt *time.Time `json:"process_started_at,omitempty"`
 	DrainStartedAt   *time.Time `json:"drain_started_at,omitempty"`
 	DrainStoppedAt   *time.Time `json:"drain_stopped_at,omitempty"`
 	DrainDoneAt      *time.Time `json:"drain_done_at,omitempty"`
+	// PGCount is the OSD's PG count at the last pass (`osd df`); nil when
+	// unknown.
+	PGCount *int `json:"pg_count,omitempty"`
 }
 
 func osdKey(id int) ([]byte, error) {

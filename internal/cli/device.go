@@ -20,7 +20,7 @@ func init() { extraCommands = append(extraCommands, NewCmdDevice) }
 // NewCmdDevice is `orch device ...`: the device inventory and disk LEDs.
 func NewCmdDevice(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{Use: "device", Short: "List devices and control their LEDs"}
-	cmd.AddCommand(newCmdDeviceLs(f), newCmdDeviceLight(f))
+	cmd.AddCommand(newCmdDeviceLs(f), newCmdDeviceLight(f), newCmdDeviceZap(f))
 	return cmd
 }
 
@@ -331,4 +331,28 @@ func newCmdDeviceLight(f *Factory) *cobra.Command {
 			})
 		},
 	}
+}
+
+// newCmdDeviceZap is `orch device zap HOST PATH --force` (cephadm's
+// zap_device): without --force it is refused before any request.
+func newCmdDeviceZap(f *Factory) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "zap HOST PATH",
+		Short: "Wipe a device with ceph-volume so that it can hold a new OSD (DATA ERASED)",
+		Long: `Wipe a device of a host with "ceph-volume lvm zap --destroy", in the
+cluster image on that host, as "ceph orch device zap" does. A device that
+holds an OSD with a daemon is refused: remove the OSD first (orch osd rm).`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !force {
+				return usagef("must pass --force to PERMANENTLY ERASE DEVICE DATA")
+			}
+			return printMessage(cmd, f, func(c *api.Client) (api.Message, error) {
+				return c.ZapDevice(cmd.Context(), api.ZapRequest{Host: args[0], Path: args[1], Force: true})
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "really erase the device")
+	return cmd
 }
