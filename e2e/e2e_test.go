@@ -198,49 +198,72 @@ func (e *env) running(daemonType string, n int) error {
 	return nil
 }
 
-// startController runs `orch serve` as a child process until the test
-// ends; its log is printed when the test fails.
-func (e *env) startController() {
+// startController runs `orch serve` (with extra flags) as a child process
+// and returns a function that stops it; the test's cleanup stops it too.
+// Its log is printed when the test fails.
+func (e *env) startController(extra ...string) (stop func()) {
 	logPath := filepath.Join(e.dir, "serve.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cmd := exec.Command(e.bin, "serve", "--socket", e.sock, "--store", filepath.Join(e.dir, "orch.db"),
-		"--agent-binary", e.bin, "--log-level", "info")
+	args := append([]string{"serve", "--socket", e.sock, "--store", filepath.Join(e.dir, "orch.db"),
+		"--agent-binary", e.bin, "--log-level", "info"}, extra...)
+	cmd := exec.Command(e.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(os.Interrupt)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+			logf.Close()
+		})
+	}
 	e.t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
+		stop()
 		if e.t.Failed() {
 			b, _ := os.ReadFile(logPath)
-			if len(b) > 20000 {
-				b = b[len(b)-20000:]
+			if len(b) > 30000 {
+				b = b[len(b)-30000:]
 			}
 			e.t.Logf("orch serve log (tail):\n%s", b)
 		}
 	})
 	for i := 0; ; i++ {
+		if cmd.ProcessState != nil {
+			e.t.Fatalf("orch serve exited: %v", cmd.ProcessState)
+		}
 		if c, err := net.Dial("unix", e.sock); err == nil {
 			c.Close()
-			return
+			return stop
 		}
 		if i > 500 {
 			e.t.Fatal("orch serve did not start")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// freePort returns a TCP port free on addr now.
+func freePort(t *testing.T, addr string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
 }
 
 // buildOrch returns $ORCH_BIN or a freshly built static orch.
@@ -316,11 +339,16 @@ func TestCephCluster(t *testing.T) {
 	e.image, archive = cephImage(t)
 	e.step("Ceph image %s ready", e.image)
 
-	e.startController()
+	stop := e.startController()
 	e.orch("ssh", "generate-key")
 	pub := strings.TrimSpace(e.orch("ssh", "get-pub-key"))
 	e.lab = hostlab.ForTest(t, 3, hostlab.Options{Disks: 2, DiskSize: 10 << 30, AuthorizedKeys: []string{pub}})
 	e.hosts = e.lab.Hosts()
+	// Restart the controller with its TCP API (mutual TLS, its own CA) on
+	// the address the lab hosts reach the machine at, for the mgr module.
+	stop()
+	apiAddr := net.JoinHostPort(e.lab.ControllerAddr(), freePort(t, e.lab.ControllerAddr()))
+	e.startController("--listen", apiAddr, "--tls-auto")
 	var wg sync.WaitGroup
 	for _, h := range e.hosts {
 		wg.Add(1)
@@ -339,8 +367,11 @@ func TestCephCluster(t *testing.T) {
 
 	// Bootstrap on h1, then the other two hosts.
 	h1, h2, h3 := e.hosts[0], e.hosts[1], e.hosts[2]
-	e.orch("bootstrap", "--mon-ip", h1.Addr, "--host", h1.Name, "--image", e.image)
-	e.step("bootstrapped on %s", h1.Name)
+	e.orch("bootstrap", "--mon-ip", h1.Addr, "--host", h1.Name, "--image", e.image, "--mgr-module")
+	e.step("bootstrapped on %s, the mgr's orchestrator is orch at %s", h1.Name, apiAddr)
+	if out, err := e.ceph("orch", "status"); err != nil || !strings.Contains(out, "Backend: orch") || !strings.Contains(out, "Available: Yes") {
+		t.Fatalf("ceph orch status: %v\n%s", err, out)
+	}
 	for _, h := range []hostlab.Host{h2, h3} {
 		if out := e.orch("host", "add", h.Name, h.Addr); !strings.Contains(out, "Added host '"+h.Name+"'") {
 			t.Fatalf("host add %s: %q", h.Name, out)
@@ -393,7 +424,11 @@ func TestCephCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.orch("apply", "mds", "cephfs", "--placement", "2")
-	e.orch("apply", "rgw", "e2e", "--placement", "1 "+h2.Name, "--port", "8080")
+	// The rgw goes through ceph-mgr: `ceph orch apply` on the cluster
+	// reaches orch through the module.
+	if out, err := e.ceph("orch", "apply", "rgw", "e2e", "--placement=1 "+h2.Name, "--port", "8080"); err != nil || !strings.Contains(out, "Scheduled rgw.e2e update") {
+		t.Fatalf("ceph orch apply rgw: %v\n%s", err, out)
+	}
 	st := e.waitCeph("an active mds for cephfs, no error-level health", 5*time.Minute, func(s *cephStatus) error {
 		switch {
 		case len(s.FSMap.ByRank) != 1 || s.FSMap.ByRank[0].Status != "up:active":
@@ -420,6 +455,29 @@ func TestCephCluster(t *testing.T) {
 	}
 	if ps := e.orch("ps", "--daemon-type", "rgw"); !strings.Contains(ps, "*:8080") {
 		t.Errorf("orch ps shows no rgw port:\n%s", ps)
+	}
+	// ceph orch ps (ceph-mgr → module → controller) lists what orch ps does.
+	var mine, theirs []string
+	for _, d := range e.daemons() {
+		mine = append(mine, d.Name())
+	}
+	out, err := e.ceph("orch", "ps", "--format", "json")
+	var cephPS []struct {
+		DaemonType string `json:"daemon_type"`
+		DaemonID   string `json:"daemon_id"`
+	}
+	if err == nil {
+		err = json.Unmarshal([]byte(out), &cephPS)
+	}
+	for _, d := range cephPS {
+		theirs = append(theirs, d.DaemonType+"."+d.DaemonID)
+	}
+	slices.Sort(mine)
+	slices.Sort(theirs)
+	if err != nil || !slices.Equal(mine, theirs) {
+		t.Errorf("ceph orch ps (%v) lists %v, orch ps %v", err, theirs, mine)
+	} else {
+		e.step("ceph orch ps through the mgr module lists the same %d daemons", len(theirs))
 	}
 
 	// mon 3 → 1 → 3.
@@ -473,7 +531,7 @@ func TestCephCluster(t *testing.T) {
 		return strings.Compare(a.Hostname+a.DaemonID, b.Hostname+b.DaemonID)
 	})
 	osd := victim[len(victim)-1]
-	out := e.orch("osd", "rm", osd.DaemonID, "--zap")
+	out = e.orch("osd", "rm", osd.DaemonID, "--zap")
 	e.step("orch osd rm %s --zap: %s", osd.DaemonID, strings.TrimSpace(out))
 	e.waitFor("removal queue empty", 8*time.Minute, func() error {
 		out := e.orch("osd", "rm", "status", "--format", "json")
