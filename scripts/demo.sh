@@ -28,10 +28,20 @@ run spec validate --service-type mon --placement "3"
 run spec validate --service-type rgw --service-id myrealm.myzone --placement "2 label:rgw" --format yaml
 took
 
+# start_controller [serve flags...]: orch serve in the background.
+start_controller() {
+  "$ORCH" serve --store "$STATE/orch.db" --socket "$SOCK" --log-level info "$@" >>"$STATE/serve.log" 2>&1 &
+  echo $! >"$STATE/serve.pid"
+  for _ in $(seq 100); do "$ORCH" status >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "demo: orch serve did not start; see $STATE/serve.log" >&2; exit 1
+}
+stop_controller() {
+  kill "$(cat "$STATE/serve.pid")"
+  for _ in $(seq 100); do kill -0 "$(cat "$STATE/serve.pid")" 2>/dev/null || return 0; sleep 0.1; done
+}
+
 step "Start the controller (orch serve)"
-"$ORCH" serve --store "$STATE/orch.db" --socket "$SOCK" --log-level info >"$STATE/serve.log" 2>&1 &
-echo $! >"$STATE/serve.pid"
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+start_controller
 run status
 run ssh generate-key
 "$ORCH" ssh get-pub-key >"$STATE/cluster.pub"
@@ -39,6 +49,14 @@ took
 
 step "Start $HOSTS lab hosts (real sshd + podman in network namespaces, 2 loop disks each)"
 "$ORCH" lab up "$HOSTS" --prefix orchdemo --state "$STATE/lab" --disks 2 --disk-size 10G --authorize-key "$STATE/cluster.pub" | tee "$STATE/hosts.txt"
+took
+
+CTL_ADDR=$("$ORCH" lab status --prefix orchdemo --state "$STATE/lab" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["controller_addr"])')
+API="$CTL_ADDR:${ORCH_DEMO_API_PORT:-7150}"
+step "Restart the controller with its TCP API on $API (mutual TLS, its own CA) so that ceph-mgr on the cluster can reach it"
+stop_controller
+start_controller --listen "$API" --tls-auto
+run status
 took
 
 step "Build the Ceph image from Debian's packages without a registry (cached after the first build) and load it on every host"
@@ -50,8 +68,8 @@ echo "$CEPH_IMAGE loaded on $(wc -l <"$STATE/hosts.txt") hosts"
 took
 
 read -r BOOT_HOST BOOT_ADDR <"$STATE/hosts.txt"
-step "Bootstrap a real Ceph cluster on $BOOT_HOST: first mon, mgr and crash, /etc/ceph with the admin keyring"
-run bootstrap --mon-ip "$BOOT_ADDR" --host "$BOOT_HOST" --image "$CEPH_IMAGE" --single-host-defaults
+step "Bootstrap a real Ceph cluster on $BOOT_HOST: first mon, mgr (with orch as its orchestrator) and crash, /etc/ceph with the admin keyring"
+run bootstrap --mon-ip "$BOOT_ADDR" --host "$BOOT_HOST" --image "$CEPH_IMAGE" --single-host-defaults --mgr-module
 took
 
 step "Add the other hosts: connect, pin each host key (trust on first use), run the agent's host check"
@@ -74,6 +92,30 @@ for _ in $(seq 150); do
 done
 run ps --daemon-type mon
 run ps --daemon-type osd
+took
+
+# ceph ARGS...: the cluster's ceph CLI, in the cluster image on the _admin host.
+ceph() {
+  printf '$ ceph %s\n' "$*"
+  "$ORCH" lab exec --prefix orchdemo --state "$STATE/lab" "$BOOT_HOST" -- \
+    podman run --rm --init --net=host -v /etc/ceph:/etc/ceph:ro "$CEPH_IMAGE" ceph "$@"
+}
+
+step "ceph orch on the cluster itself: ceph-mgr's orchestrator is orch (CephFS with its mds, an rgw)"
+ceph orch status
+ceph fs volume create cephfs
+ceph orch apply rgw demo --placement="1 $(sed -n 2p "$STATE/hosts.txt" | cut -d' ' -f1)" --port 8000
+for _ in $(seq 120); do
+  n=$("$ORCH" ps --format json | python3 -c 'import json,sys; print(sum(1 for d in json.load(sys.stdin) if d["daemon_type"] in ("mds","rgw") and d.get("status") == 1))')
+  [ "$n" -ge 3 ] && break
+  sleep 2
+done
+ceph orch ls
+ceph orch ps --daemon-type mds
+rgw_addr=$(sed -n 2p "$STATE/hosts.txt" | cut -d' ' -f2)
+for _ in $(seq 30); do curl -s --max-time 2 -o /dev/null "http://$rgw_addr:8000/" && break; sleep 1; done
+printf '$ curl http://%s:8000/\n' "$rgw_addr"
+curl -s --max-time 5 "http://$rgw_addr:8000/"; echo
 took
 
 step "Build a small service image without a registry and load it on every host"
@@ -119,9 +161,7 @@ run ps --service-name container.web
 took
 
 step "The Ceph cluster, as Ceph sees it (ceph -s through the cluster image on $BOOT_HOST)"
-printf '$ ceph -s\n'
-"$ORCH" lab exec --prefix orchdemo --state "$STATE/lab" "$BOOT_HOST" -- \
-  podman run --rm --init --net=host -v /etc/ceph:/etc/ceph:ro "$CEPH_IMAGE" ceph -s
+ceph -s
 run ps
 took
 

@@ -182,18 +182,21 @@ func labUpRun(cmd *cobra.Command, opts *LabUpOptions) error {
 }
 
 type labSummaryJSON struct {
-	Prefix     string               `json:"prefix"`
-	Subnet     string               `json:"subnet"`
-	StateDir   string               `json:"state_dir"`
-	AdminKey   string               `json:"admin_key"`
-	KnownHosts string               `json:"known_hosts"`
-	User       string               `json:"user,omitempty"`
-	ImageStore string               `json:"image_store,omitempty"`
-	Hosts      []hostlab.HostStatus `json:"hosts"`
+	Prefix string `json:"prefix"`
+	Subnet string `json:"subnet"`
+	// ControllerAddr is this machine's address on the lab subnet (where
+	// lab hosts reach a controller's --listen).
+	ControllerAddr string               `json:"controller_addr"`
+	StateDir       string               `json:"state_dir"`
+	AdminKey       string               `json:"admin_key"`
+	KnownHosts     string               `json:"known_hosts"`
+	User           string               `json:"user,omitempty"`
+	ImageStore     string               `json:"image_store,omitempty"`
+	Hosts          []hostlab.HostStatus `json:"hosts"`
 }
 
 func labSummary(l *hostlab.Lab) labSummaryJSON {
-	return labSummaryJSON{Prefix: l.Prefix(), Subnet: l.Subnet(), StateDir: l.StateDir(), AdminKey: l.AdminKeyPath(),
+	return labSummaryJSON{Prefix: l.Prefix(), Subnet: l.Subnet(), ControllerAddr: l.ControllerAddr(), StateDir: l.StateDir(), AdminKey: l.AdminKeyPath(),
 		KnownHosts: l.KnownHostsPath(), User: l.User(), ImageStore: l.ImageStore(), Hosts: l.Status()}
 }
 
