@@ -60,6 +60,8 @@ type cephFake struct {
 	imageMissing bool
 	// mgrNeverAvailable keeps `mgr stat` unavailable.
 	mgrNeverAvailable bool
+	// deviceMapper makes the hosts' kernels have device-mapper (lvm).
+	deviceMapper bool
 	// deployGate, when set, blocks every deploy until closed.
 	deployGate chan struct{}
 }
@@ -171,6 +173,11 @@ func (f *cephFake) answer(c cephFakeCall) ([]byte, error) {
 		return []byte(strings.Join(out, "\n")), nil
 	case a[0] == "sh" && len(a) >= 3 && strings.HasPrefix(a[2], "podman logs"):
 		return []byte("debug last log line of " + a[4] + "\n"), nil
+	case slices.Equal(a, deviceMapperProbe):
+		if f.deviceMapper {
+			return nil, nil
+		}
+		return nil, fakeExit(c.Host, a, 1, "")
 	case a[0] == "podman" && len(a) > 2 && a[1] == "image" && a[2] == "inspect":
 		if f.imageMissing {
 			return nil, fakeExit(c.Host, a, 125, "Error: "+a[len(a)-1]+": image not known")

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,22 +196,32 @@ func (p *pass) applyOSDsOn(e *specEntry, env *cephEnv, host string) error {
 		}
 	}
 	p.mu.Unlock()
-	var data []string
+	var data, db, wal []string
 	if len(devs) > 0 {
 		sel, err := inventory.SelectDrives(e.spec.DriveGroup, devs, existing)
 		if err != nil {
 			return err
 		}
-		for _, d := range sel.Data {
-			if d.Available {
-				data = append(data, d.Path)
-			}
-		}
+		data, db, wal = availablePaths(sel.Data), availablePaths(sel.DB), availablePaths(sel.WAL)
 	}
 	if len(data) == 0 {
 		return nil
 	}
-	if err := p.prepareOSDs(e, env, host, data); err != nil {
+	dm, err := p.r.hasDeviceMapper(p.ctx, host)
+	if err != nil {
+		return err
+	}
+	method, err := osdMethod(e.spec.DriveGroup.Method, host, dm)
+	if err != nil {
+		return err
+	}
+	var batches [][]string
+	if method == "lvm" {
+		batches = [][]string{lvmBatchArgs(data, db, wal, nil)}
+	} else if batches, err = rawPrepareArgs(data, db, wal); err != nil {
+		return err
+	}
+	if err := p.prepareOSDs(e, env, host, batches); err != nil {
 		// Devices prepared before the failure still get their daemons.
 		if lerr := p.deployListedOSDs(e, env, host); lerr != nil {
 			p.r.lg.Warn().Err(lerr).Str("host", host).Msg("deploy the OSDs prepared before a failure")
@@ -220,8 +231,46 @@ func (p *pass) applyOSDsOn(e *specEntry, env *cephEnv, host string) error {
 	return p.deployListedOSDs(e, env, host)
 }
 
-// prepareOSDs runs `ceph-volume raw prepare` for each device on host.
-func (p *pass) prepareOSDs(e *specEntry, env *cephEnv, host string, devices []string) error {
+// availablePaths are the paths of the devices ceph-volume called available.
+func availablePaths(devs []inventory.Device) []string {
+	var out []string
+	for _, d := range devs {
+		if d.Available {
+			out = append(out, d.Path)
+		}
+	}
+	return out
+}
+
+// rawPrepareArgs are the `ceph-volume raw prepare` argument lists for
+// data devices with their db and wal devices, as cephadm's drive-group
+// translation for raw mode: one prepare per data device, and db/wal
+// devices paired one to one with them (raw mode cannot share a device
+// between OSDs).
+func rawPrepareArgs(data, db, wal []string) ([][]string, error) {
+	if len(db) > 0 && len(db) != len(data) {
+		return nil, invalidf("Number of data devices must match number of db devices for raw mode osds (%d data, %d db)", len(data), len(db))
+	}
+	if len(wal) > 0 && len(wal) != len(data) {
+		return nil, invalidf("Number of data devices must match number of wal devices for raw mode osds (%d data, %d wal)", len(data), len(wal))
+	}
+	out := make([][]string, 0, len(data))
+	for i, d := range data {
+		args := []string{"raw", "prepare", "--bluestore", "--data", d}
+		if len(db) > 0 {
+			args = append(args, "--block.db", db[i])
+		}
+		if len(wal) > 0 {
+			args = append(args, "--block.wal", wal[i])
+		}
+		out = append(out, args)
+	}
+	return out, nil
+}
+
+// prepareOSDs runs each `ceph-volume raw prepare` argument list (see
+// rawPrepareArgs) on host.
+func (p *pass) prepareOSDs(e *specEntry, env *cephEnv, host string, prepares [][]string) error {
 	keyring, err := p.r.bootstrapOSDKeyring(p.ctx)
 	if err != nil {
 		return err
@@ -232,24 +281,49 @@ func (p *pass) prepareOSDs(e *specEntry, env *cephEnv, host string, devices []st
 		p.r.lg.Warn().Err(err).Str("host", host).Msg("flag devices for refresh")
 	}
 	claims := p.r.osdIDClaims(host) // ids of OSDs destroyed with --replace (osdrm.go)
-	for _, dev := range devices {
+	for _, prep := range prepares {
 		t0 := time.Now()
-		args := []string{"raw", "prepare", "--bluestore", "--data", dev}
-		if len(claims) > 0 {
-			args = append(args, "--osd-id", strconv.Itoa(claims[0]))
-		}
-		if _, err := p.r.cephVolume(p.ctx, host, image, env.conf, keyring, args...); err != nil {
-			if len(claims) > 0 {
-				p.r.claimUsed(claims[0]) // the id is not reusable: do without it next time
+		args := slices.Clone(prep)
+		var used []int // replaced OSD ids this call reuses
+		what := ""
+		if args[0] == "lvm" {
+			// lvm batch --no-auto DATA... [--db-devices ...] ...
+			n := 0
+			for _, a := range args[3:] {
+				if len(a) > 1 && a[:2] == "--" {
+					break
+				}
+				n++
 			}
+			used = claims[:min(len(claims), n)]
+			if len(used) > 0 {
+				args = append(args[:len(args)-2:len(args)-2], "--osd-ids")
+				for _, id := range used {
+					args = append(args, strconv.Itoa(id))
+				}
+				args = append(args, "--yes", "--no-systemd")
+			}
+			what = fmt.Sprintf("%d OSD(s) on %s:%s", n, host, strings.Join(args[3:3+n], ","))
+		} else {
+			// raw prepare --bluestore --data DEV ...
+			if len(claims) > 0 {
+				used = claims[:1]
+				args = append(args, "--osd-id", strconv.Itoa(used[0]))
+			}
+			what = "an OSD on " + host + ":" + args[4]
+		}
+		_, err := p.r.cephVolume(p.ctx, host, image, env.conf, keyring, args...)
+		// A claimed id is used, or not reusable: either way the next
+		// prepare goes without it.
+		for _, id := range used {
+			p.r.claimUsed(id)
+		}
+		claims = claims[len(used):]
+		if err != nil {
 			return err
 		}
-		if len(claims) > 0 {
-			p.r.claimUsed(claims[0])
-			claims = claims[1:]
-		}
-		p.r.serviceEvent(e.rec.ServiceName, store.LevelInfo, "Prepared an OSD on %s:%s", host, dev)
-		p.r.lg.Info().Str("host", host).Str("device", dev).Dur("took", time.Since(t0)).Msg("ceph-volume raw prepare")
+		p.r.serviceEvent(e.rec.ServiceName, store.LevelInfo, "Prepared %s", what)
+		p.r.lg.Info().Str("host", host).Strs("args", args).Dur("took", time.Since(t0)).Msg("ceph-volume prepare")
 	}
 	return nil
 }
@@ -269,6 +343,19 @@ func (p *pass) deployListedOSDs(e *specEntry, env *cephEnv, host string) error {
 	osds, err := parseRawList(out, p.v.cluster.FSID)
 	if err != nil {
 		return err
+	}
+	if dm, err := p.r.hasDeviceMapper(p.ctx, host); err != nil {
+		return err
+	} else if dm {
+		out, err := p.r.cephVolume(p.ctx, host, image, env.conf, keyring, "lvm", "list", "--format", "json")
+		if err != nil {
+			return err
+		}
+		lvm, err := parseLvmList(out, p.v.cluster.FSID)
+		if err != nil {
+			return err
+		}
+		osds = append(osds, lvm...)
 	}
 	osds = p.r.withoutRemovedOSDs(osds) // queued for removal, or destroyed (osdrm.go)
 	have := p.osdsOn(host)
@@ -376,7 +463,8 @@ func (r *Reconciler) CreateOSDs(ctx context.Context, host string, devices []stri
 	}
 	e := &specEntry{rec: store.SpecRecord{ServiceName: "osd"}, spec: &spec.ServiceSpec{ServiceType: "osd"}}
 	before := p.osdsOn(host)
-	if err := p.prepareOSDs(e, env, host, devices); err != nil {
+	prepares, _ := rawPrepareArgs(devices, nil, nil)
+	if err := p.prepareOSDs(e, env, host, prepares); err != nil {
 		if lerr := p.deployListedOSDs(e, env, host); lerr != nil {
 			r.lg.Warn().Err(lerr).Str("host", host).Msg("deploy the OSDs prepared before a failure")
 		}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/orchceph/orch/internal/agent"
+	"github.com/orchceph/orch/spec"
 	"github.com/orchceph/orch/store"
 )
 
@@ -158,5 +161,42 @@ func TestCreateOSDs(t *testing.T) {
 	e.fake.mu.Unlock()
 	if d == nil || d.Meta.ServiceName != "osd" || d.InitContainers[0].Args[4] != "u" {
 		t.Fatalf("osd.4 = %+v", d)
+	}
+}
+
+func TestRawPrepareArgs(t *testing.T) {
+	tests := []struct {
+		name         string
+		data, db, wl []string
+		want         [][]string
+		err          string
+	}{
+		{name: "data only", data: []string{"/dev/a", "/dev/b"}, want: [][]string{
+			{"raw", "prepare", "--bluestore", "--data", "/dev/a"},
+			{"raw", "prepare", "--bluestore", "--data", "/dev/b"}}},
+		{name: "db and wal paired", data: []string{"/dev/a", "/dev/b"}, db: []string{"/dev/x", "/dev/y"}, wl: []string{"/dev/w", "/dev/v"}, want: [][]string{
+			{"raw", "prepare", "--bluestore", "--data", "/dev/a", "--block.db", "/dev/x", "--block.wal", "/dev/w"},
+			{"raw", "prepare", "--bluestore", "--data", "/dev/b", "--block.db", "/dev/y", "--block.wal", "/dev/v"}}},
+		{name: "db only", data: []string{"/dev/a"}, db: []string{"/dev/x"}, want: [][]string{
+			{"raw", "prepare", "--bluestore", "--data", "/dev/a", "--block.db", "/dev/x"}}},
+		{name: "shared db refused", data: []string{"/dev/a", "/dev/b"}, db: []string{"/dev/x"},
+			err: "Number of data devices must match number of db devices for raw mode osds (2 data, 1 db)"},
+		{name: "wal count mismatch", data: []string{"/dev/a"}, wl: []string{"/dev/w", "/dev/v"},
+			err: "Number of data devices must match number of wal devices for raw mode osds (1 data, 2 wal)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := rawPrepareArgs(tt.data, tt.db, tt.wl)
+			if tt.err != "" {
+				var ve *spec.ValidationError
+				if err == nil || err.Error() != tt.err || !errors.As(err, &ve) {
+					t.Fatalf("err = %v, want the validation error %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("rawPrepareArgs = %v, %v; want %v", got, err, tt.want)
+			}
+		})
 	}
 }

@@ -82,6 +82,10 @@ type Reconciler struct {
 	decMu   sync.Mutex
 	decoded map[string]hostDecode
 
+	// dmMu guards dm: whether each host's kernel has device-mapper.
+	dmMu sync.Mutex
+	dm   map[string]bool
+
 	// mu guards pending, health and rng.
 	mu      sync.Mutex
 	pending map[string]pendingChange
@@ -144,6 +148,7 @@ func NewReconciler(c *Controller, o ReconcilerOptions) *Reconciler {
 		wake:       make(chan struct{}, 1),
 		bins:       map[string]string{},
 		decoded:    map[string]hostDecode{},
+		dm:         map[string]bool{},
 		pending:    map[string]pendingChange{},
 		rng:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
