@@ -349,19 +349,8 @@ func TestCephCluster(t *testing.T) {
 	stop()
 	apiAddr := net.JoinHostPort(e.lab.ControllerAddr(), freePort(t, e.lab.ControllerAddr()))
 	e.startController("--listen", apiAddr, "--tls-auto")
-	var wg sync.WaitGroup
-	for _, h := range e.hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if out, err := e.lab.Exec(ctx, h.Name, "podman", "load", "-q", "-i", archive); err != nil {
-				t.Errorf("%s: podman load: %v\n%s", h.Name, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	if err := e.lab.LoadImage(ctx, archive); err != nil {
+		t.Fatal(err)
 	}
 	e.step("3 lab hosts up, image loaded")
 

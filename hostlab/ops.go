@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/sync/errgroup"
 )
 
 // running returns a copy of the host's state after checking that its init
@@ -389,4 +390,20 @@ func (l *Lab) Status() []HostStatus {
 		out = append(out, s)
 	}
 	return out
+}
+
+// LoadImage runs `podman load` of an image archive on every host at once
+// and returns the first failure. The path must be one the hosts see: the
+// machine's /var/cache is, their /tmp, /var/tmp and /var/lib are private.
+func (l *Lab) LoadImage(ctx context.Context, archive string) error {
+	var g errgroup.Group
+	for _, h := range l.Hosts() {
+		g.Go(func() error {
+			if out, err := l.Exec(ctx, h.Name, "podman", "load", "-q", "-i", archive); err != nil {
+				return fmt.Errorf("%s: podman load %s: %w: %s", h.Name, archive, err, out)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,30 +31,13 @@ func TestCephServicesLab(t *testing.T) {
 	hosts := e.lab.Hosts()
 
 	t0 := time.Now()
-	var wg sync.WaitGroup
-	for _, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if out, err := e.lab.Exec(ctx, h.Name, "podman", "load", "-q", "-i", archive); err != nil {
-				t.Errorf("%s: podman load: %v\n%s", h.Name, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	if err := e.lab.LoadImage(ctx, archive); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("podman load on %d hosts: %v", n, time.Since(t0).Round(time.Millisecond))
 
 	t0 = time.Now()
-	st, err := e.ctl.Bootstrap(ctx, api.BootstrapRequest{MonIP: hosts[0].Addr, Image: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err = e.ctl.WaitBootstrap(ctx, st.Operation); err != nil || st.State != api.BootstrapSucceeded {
-		t.Fatalf("bootstrap: %v, %s: %s", err, st.State, st.Error)
-	}
+	st := e.bootstrap(t, ctx, api.BootstrapRequest{MonIP: hosts[0].Addr, Image: img})
 	t.Logf("bootstrap: %v", time.Since(t0).Round(time.Millisecond))
 	for _, h := range hosts[1:] {
 		e.add(t, h)

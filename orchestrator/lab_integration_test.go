@@ -74,6 +74,20 @@ func newLabEnv(t *testing.T, n int) *labEnv {
 	return &labEnv{ctl: ctl, st: st, pool: pool, lab: lab}
 }
 
+// bootstrap runs `orch bootstrap` with req and fails the test unless it
+// succeeds.
+func (e *labEnv) bootstrap(t *testing.T, ctx context.Context, req api.BootstrapRequest) api.BootstrapStatus {
+	t.Helper()
+	st, err := e.ctl.Bootstrap(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err = e.ctl.WaitBootstrap(ctx, st.Operation); err != nil || st.State != api.BootstrapSucceeded {
+		t.Fatalf("bootstrap: %v, %s: %s", err, st.State, st.Error)
+	}
+	return st
+}
+
 func (e *labEnv) add(t *testing.T, h hostlab.Host, labels ...string) api.AddHostResponse {
 	t.Helper()
 	r, err := e.ctl.AddHost(context.Background(), api.AddHostRequest{Host: api.Host{Hostname: h.Name, Addr: h.Addr, Labels: labels}, AddrGiven: true})

@@ -10,7 +10,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,19 +31,8 @@ func TestMgrModuleCluster(t *testing.T) {
 	img, archive := cephImageArchive(t)
 	e := newLabEnv(t, 2)
 	hosts := e.lab.Hosts()
-	var wg sync.WaitGroup
-	for _, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if out, err := e.lab.Exec(ctx, h.Name, "podman", "load", "-q", "-i", archive); err != nil {
-				t.Errorf("%s: podman load: %v\n%s", h.Name, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	if err := e.lab.LoadImage(ctx, archive); err != nil {
+		t.Fatal(err)
 	}
 
 	// The API over TCP with mutual TLS, as `orch serve --tls-auto` runs it.

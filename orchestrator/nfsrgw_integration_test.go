@@ -80,20 +80,14 @@ func TestNFSRGWSSLLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s: disk %s", h.Name, disks[0].Dev)
-	if out, err := e.lab.Exec(ctx, h.Name, "podman", "load", "-q", "-i", archive); err != nil {
-		t.Fatalf("podman load: %v\n%s", err, out)
+	if err := e.lab.LoadImage(ctx, archive); err != nil {
+		t.Fatal(err)
 	}
 	e.add(t, h)
 	if err := e.ctl.RefreshHost(ctx, h.Name, store.CacheDevices); err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.ctl.Bootstrap(ctx, api.BootstrapRequest{MonIP: h.Addr, Image: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err = e.ctl.WaitBootstrap(ctx, st.Operation); err != nil || st.State != api.BootstrapSucceeded {
-		t.Fatalf("bootstrap: %v, %s: %s", err, st.State, st.Error)
-	}
+	st := e.bootstrap(t, ctx, api.BootstrapRequest{MonIP: h.Addr, Image: img})
 	for _, kv := range [][3]string{{"global", "mon_allow_pool_size_one", "true"}, {"global", "osd_pool_default_size", "1"},
 		{"global", "osd_pool_default_pg_num", "8"}, {"global", "mon_warn_on_pool_no_redundancy", "false"}} {
 		if err := e.ctl.ConfigSet(ctx, kv[0], kv[1], kv[2]); err != nil {

@@ -4,12 +4,13 @@ package orchestrator
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,19 +39,8 @@ func TestOSDsLab(t *testing.T) {
 		}
 		t.Logf("%s: disk %s", h.Name, disks[0].Dev)
 	}
-	var wg sync.WaitGroup
-	for _, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if out, err := e.lab.Exec(ctx, h.Name, "podman", "load", "-q", "-i", archive); err != nil {
-				t.Errorf("%s: podman load: %v\n%s", h.Name, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	if err := e.lab.LoadImage(ctx, archive); err != nil {
+		t.Fatal(err)
 	}
 	// The hosts are added (and their devices listed) before bootstrap:
 	// once the cluster has an image, the refresh runs ceph-volume
@@ -62,13 +52,7 @@ func TestOSDsLab(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st, err := e.ctl.Bootstrap(ctx, api.BootstrapRequest{MonIP: hosts[0].Addr, Image: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err = e.ctl.WaitBootstrap(ctx, st.Operation); err != nil || st.State != api.BootstrapSucceeded {
-		t.Fatalf("bootstrap: %v, %s: %s", err, st.State, st.Error)
-	}
+	e.bootstrap(t, ctx, api.BootstrapRequest{MonIP: hosts[0].Addr, Image: img})
 	r := NewReconciler(e.ctl, ReconcilerOptions{Interval: time.Hour, DeployTimeout: 5 * time.Minute})
 	for _, h := range hosts {
 		devs, err := e.ctl.HostDevices(h.Name)
@@ -158,6 +142,61 @@ func TestOSDsLab(t *testing.T) {
 		t.Fatalf("after daemon add osd: %+v, %v", s, err)
 	}
 	t.Logf("osd.%d up after %v", n, time.Since(t0).Round(time.Millisecond))
+
+	// A drive group with a db device: ceph-volume raw pairs the data
+	// device with its own db device (--block.db), and the OSD's bluefs
+	// uses it. The all-available-devices spec is made unmanaged first, or
+	// it would take the new disks; the drive group selects by size, since
+	// cephadm ignores db_devices when data_devices are given by path.
+	spec["unmanaged"] = true
+	if _, err := r.Apply(ctx, api.ApplyRequest{Specs: []map[string]any{spec}}); err != nil {
+		t.Fatal(err)
+	}
+	dataDisk, err := e.lab.AddDisks(ctx, hosts[0].Name, 1, 8<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbDisk, err := e.lab.AddDisks(ctx, hosts[0].Name, 1, 6<<30) // ceph-volume calls devices under 5 GB unavailable
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ctl.RefreshHost(ctx, hosts[0].Name, store.CacheDevices); err != nil {
+		t.Fatal(err)
+	}
+	withDB := map[string]any{"service_type": "osd", "service_id": "withdb", "placement": map[string]any{"hosts": []any{hosts[0].Name}},
+		"spec": map[string]any{"data_devices": map[string]any{"size": "7G:"}, "db_devices": map[string]any{"size": ":7G"}}}
+	if _, err := r.Apply(ctx, api.ApplyRequest{Specs: []map[string]any{withDB}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 = time.Now()
+	for time.Since(t0) < 5*time.Minute {
+		r.Pass(ctx)
+		if s, err = e.ctl.CephStatus(ctx); err == nil && s.OSDMap.NumUpOSDs == n+2 {
+			break
+		}
+		time.Sleep(3 * time.Second)
+	}
+	if s == nil || s.OSDMap.NumUpOSDs != n+2 {
+		r.mu.Lock()
+		fails := r.health.placeFails
+		r.mu.Unlock()
+		t.Fatalf("OSD with a db device not up: %+v, %v; placement failures %v", s, err, fails)
+	}
+	meta, err := e.ctl.CephCommand(ctx, "osd", "metadata", strconv.Itoa(n+1), "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md map[string]any
+	if err := json.Unmarshal(meta, &md); err != nil {
+		t.Fatalf("osd metadata: %v: %s", err, meta)
+	}
+	if md["bluefs_dedicated_db"] != "1" || !strings.Contains(fmt.Sprint(md["bluefs_db_devices"]), filepath.Base(dbDisk[0].Dev)) {
+		t.Errorf("osd.%d: bluefs_dedicated_db %v, db devices %v; want %s", n+1, md["bluefs_dedicated_db"], md["bluefs_db_devices"], dbDisk[0].Dev)
+	}
+	if !strings.Contains(fmt.Sprint(md["devices"]), filepath.Base(dataDisk[0].Dev)) {
+		t.Errorf("osd.%d: devices %v, want data on %s", n+1, md["devices"], dataDisk[0].Dev)
+	}
+	t.Logf("osd.%d with data on %s and db on %s up after %v", n+1, dataDisk[0].Dev, dbDisk[0].Dev, time.Since(t0).Round(time.Millisecond))
 
 	// An rgw on h1 (pools of size 2: the OSDs are on 2 hosts) answers
 	// HTTP on its frontend port.

@@ -40,20 +40,14 @@ func TestOSDRemovalLab(t *testing.T) {
 	if err := e.lab.RefreshDiskView(ctx, h.Name); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := e.lab.Exec(ctx, h.Name, "podman", "load", "-q", "-i", archive); err != nil {
-		t.Fatalf("podman load: %v\n%s", err, out)
+	if err := e.lab.LoadImage(ctx, archive); err != nil {
+		t.Fatal(err)
 	}
 	e.add(t, h)
 	if err := e.ctl.RefreshHost(ctx, h.Name, store.CacheDevices); err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.ctl.Bootstrap(ctx, api.BootstrapRequest{MonIP: h.Addr, Image: img})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err = e.ctl.WaitBootstrap(ctx, st.Operation); err != nil || st.State != api.BootstrapSucceeded {
-		t.Fatalf("bootstrap: %v, %s: %s", err, st.State, st.Error)
-	}
+	e.bootstrap(t, ctx, api.BootstrapRequest{MonIP: h.Addr, Image: img})
 	r := NewReconciler(e.ctl, ReconcilerOptions{Interval: time.Hour, DeployTimeout: 5 * time.Minute})
 	sock := filepath.Join(t.TempDir(), "api.sock")
 	srv := api.NewServer(api.NewHandler(r, spec.ErrInvalidSpec), zerolog.Nop())
