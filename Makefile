@@ -37,7 +37,7 @@ INTEGRATION_PKGS ?= ./hostlab/... ./internal/agent/... ./internal/cli/... ./orch
 
 .PHONY: test-integration
 test-integration: deps build ## integration tests on real lab hosts, real sshd and podman (root)
-	$(GO) test -tags integration -count=1 -p 1 $(INTEGRATION_PKGS)
+	$(GO) test -tags integration -count=1 -p 1 -timeout 30m $(INTEGRATION_PKGS)
 
 .PHONY: unit
 unit: ## unit tests only

@@ -5,6 +5,7 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"github.com/rs/zerolog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +60,13 @@ func newLabEnv(t *testing.T, n int) *labEnv {
 	opts := sshexec.Options{ConnectTimeout: labConnectTimeout, BackoffInitial: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond}
 	pool := sshexec.New(opts)
 	t.Cleanup(func() { pool.Close() })
-	ctl, err := New(Options{Store: st, Remote: &PoolRemote{Pool: pool, ScanOptions: opts}, AgentBinary: agent, CheckTimeout: 30 * time.Second})
+	o := Options{Store: st, Remote: &PoolRemote{Pool: pool, ScanOptions: opts}, AgentBinary: agent, CheckTimeout: 30 * time.Second}
+	if os.Getenv("ORCH_TEST_LOG") != "" {
+		// The controller's log on stderr, for debugging a lab test.
+		lg := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger()
+		o.Logger = &lg
+	}
+	ctl, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

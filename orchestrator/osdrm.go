@@ -398,9 +398,6 @@ func (p *pass) startDraining(e *store.OSDRemoval) error {
 func (p *pass) removeQueuedOSD(e *store.OSDRemoval) error {
 	id := strconv.Itoa(e.OSDID)
 	name := "osd." + id
-	if _, err := p.r.CephCommand(p.ctx, "osd", "down", id); err != nil {
-		return fmt.Errorf("Could not mark %s down: %w", name, err)
-	}
 	// The OSD's bluestore devices, read before anything is destroyed.
 	var listed []rawOSD
 	if e.Zap || e.Replace {
@@ -425,10 +422,17 @@ func (p *pass) removeQueuedOSD(e *store.OSDRemoval) error {
 		}
 		p.r.lg.Info().Str("host", daemon.Hostname).Int("osd", e.OSDID).Msg("removed the OSD daemon")
 	}
+	// Down only once the daemon is stopped: a running OSD marked down
+	// says it was wrongly marked down and comes back up, and destroy
+	// and purge refuse an OSD that is up.
+	verb, what := "purge-actual", "purge"
 	if e.Replace {
-		if _, err := p.r.CephCommand(p.ctx, "osd", "destroy-actual", id, "--yes-i-really-mean-it"); err != nil {
-			return fmt.Errorf("Could not destroy %s: %w", name, err)
-		}
+		verb, what = "destroy-actual", "destroy"
+	}
+	if err := p.downAnd(id, verb); err != nil {
+		return fmt.Errorf("Could not %s %s: %w", what, name, err)
+	}
+	if e.Replace {
 		uuids := make([]string, 0, len(listed))
 		for _, o := range listed {
 			uuids = append(uuids, o.OSDUUID)
@@ -438,9 +442,6 @@ func (p *pass) removeQueuedOSD(e *store.OSDRemoval) error {
 		}
 		p.r.lg.Info().Int("osd", e.OSDID).Msg("destroyed; ready for replacement")
 	} else {
-		if _, err := p.r.CephCommand(p.ctx, "osd", "purge-actual", id, "--yes-i-really-mean-it"); err != nil {
-			return fmt.Errorf("Could not purge %s: %w", name, err)
-		}
 		p.r.lg.Info().Int("osd", e.OSDID).Msg("purged")
 	}
 	if e.Zap {
@@ -455,16 +456,41 @@ func (p *pass) removeQueuedOSD(e *store.OSDRemoval) error {
 		p.r.lg.Warn().Err(err).Str("host", e.Hostname).Msg("flag devices for refresh")
 	}
 	p.dropOSDRemoval(e.OSDID)
-	what := "Removed"
+	done := "Removed"
 	if e.Replace {
-		what = "Destroyed"
+		done = "Destroyed"
 	}
-	p.r.serviceEvent("osd", store.LevelInfo, "%s %s from host '%s'", what, name, e.Hostname)
+	p.r.serviceEvent("osd", store.LevelInfo, "%s %s from host '%s'", done, name, e.Hostname)
 	p.mu.Lock()
 	p.changed = true
 	p.touched[e.Hostname] = true
 	p.mu.Unlock()
 	return nil
+}
+
+// downAnd marks osd.id down and runs `osd VERB id --yes-i-really-mean-it`
+// (destroy-actual or purge-actual). The monitors may not have the OSD down
+// yet when its daemon has just stopped (or it may still be booting back
+// after being marked down while running): an "is not `down`" refusal is
+// retried a few times.
+func (p *pass) downAnd(id, verb string) error {
+	var err error
+	for try := 0; try < 5; try++ {
+		if try > 0 {
+			select {
+			case <-p.ctx.Done():
+				return p.ctx.Err()
+			case <-time.After(time.Duration(try) * time.Second):
+			}
+		}
+		if _, err = p.r.CephCommand(p.ctx, "osd", "down", id); err != nil {
+			return fmt.Errorf("osd down: %w", err)
+		}
+		if _, err = p.r.CephCommand(p.ctx, "osd", verb, id, "--yes-i-really-mean-it"); err == nil || !strings.Contains(err.Error(), "is not `down`") {
+			return err
+		}
+	}
+	return err
 }
 
 // rawOSDsOn is `ceph-volume raw list` on host: the cluster's OSDs there.

@@ -34,7 +34,7 @@ type fakeOSD struct {
 // osdRmEnv is a cephSvcEnv whose cluster has OSDs: it answers osd tree,
 // osd df, ok-to-stop, safe-to-destroy and the OSD state changes, and
 // ceph-volume raw list and lvm zap. cmds records the state-changing
-// commands in order ("reweight 3 0", "down 3", "rm-daemon osd.3",
+// commands in order ("reweight 3 0", "rm-daemon osd.3", "down 3",
 // "purge 3", "zap /dev/sdb --destroy", ...).
 type osdRmEnv struct {
 	*cephSvcEnv
@@ -44,6 +44,9 @@ type osdRmEnv struct {
 	// command ("purge", "down", ...) fail.
 	notSafe, notOK bool
 	fail           map[string]bool
+	// upAgain is how many destroy/purge calls find the OSD up again (a
+	// stopped OSD the monitors still had up).
+	upAgain int
 }
 
 func newOSDRmEnv(t *testing.T) *osdRmEnv {
@@ -214,22 +217,36 @@ func (e *osdRmEnv) osdCommand(c cephFakeCall, args []string) ([]byte, error, boo
 			get(id).out = args[0] == "out"
 		}
 		e.cmds = append(e.cmds, args[0]+" "+args[1])
+	case "destroy-actual", "purge-actual":
+		if e.upAgain > 0 {
+			e.upAgain--
+			e.cmds = append(e.cmds, "refused: up")
+			return fail(16, "EBUSY", fmt.Sprintf("osd.%s is not `down`.", args[1]))
+		}
+		return e.destroyOrPurge(args, ids()[0], get)
+	default:
+		return nil, nil, false
+	}
+	return nil, nil, true
+}
+
+func (e *osdRmEnv) destroyOrPurge(args []string, id int, get func(int) *fakeOSD) ([]byte, error, bool) {
+	fail := func(code int, name, msg string) ([]byte, error, bool) {
+		return nil, fakeExit("h1", args, code, "Error "+name+": "+msg), true
+	}
+	switch args[0] {
 	case "destroy-actual":
-		id := ids()[0]
 		if args[2] != "--yes-i-really-mean-it" {
 			return fail(1, "EPERM", "are you SURE?")
 		}
 		get(id).status = "destroyed"
 		e.cmds = append(e.cmds, "destroy "+args[1])
 	case "purge-actual":
-		id := ids()[0]
 		if args[2] != "--yes-i-really-mean-it" {
 			return fail(1, "EPERM", "are you SURE?")
 		}
 		delete(e.osds, id)
 		e.cmds = append(e.cmds, "purge "+args[1])
-	default:
-		return nil, nil, false
 	}
 	return nil, nil, true
 }
@@ -314,19 +331,19 @@ func TestOSDRemovalStateMachine(t *testing.T) {
 		left string
 	}{
 		{name: "drain, purge, zap", req: api.OSDRemoveRequest{OSDIDs: []int{3}, Zap: true}, passes: []int{5, 5, 0},
-			want: []string{"reweight 3 0", "down 3", "rm-daemon osd.3", "purge 3", "zap --destroy /dev/sdb"}},
+			want: []string{"reweight 3 0", "rm-daemon osd.3", "down 3", "purge 3", "zap --destroy /dev/sdb"}},
 		{name: "no-destroy zap", req: api.OSDRemoveRequest{OSDIDs: []int{3}, Zap: true, NoDestroy: true}, passes: []int{0},
-			want: []string{"down 3", "rm-daemon osd.3", "purge 3", "zap /dev/sdb"}},
+			want: []string{"rm-daemon osd.3", "down 3", "purge 3", "zap /dev/sdb"}},
 		{name: "no zap", req: api.OSDRemoveRequest{OSDIDs: []int{3}}, passes: []int{5, 0},
-			want: []string{"reweight 3 0", "down 3", "rm-daemon osd.3", "purge 3"}},
+			want: []string{"reweight 3 0", "rm-daemon osd.3", "down 3", "purge 3"}},
 		{name: "replace", req: api.OSDRemoveRequest{OSDIDs: []int{3}, Replace: true}, passes: []int{5, 0},
-			want: []string{"out 3", "down 3", "rm-daemon osd.3", "destroy 3"}, left: "destroyed"},
+			want: []string{"out 3", "rm-daemon osd.3", "down 3", "destroy 3"}, left: "destroyed"},
 		{name: "replace and zap", req: api.OSDRemoveRequest{OSDIDs: []int{3}, Replace: true, Zap: true}, passes: []int{0},
-			want: []string{"down 3", "rm-daemon osd.3", "destroy 3", "zap --destroy /dev/sdb"}, left: "destroyed"},
+			want: []string{"rm-daemon osd.3", "down 3", "destroy 3", "zap --destroy /dev/sdb"}, left: "destroyed"},
 		// --force does not wait for the drain, but safe-to-destroy still
 		// has to agree (cephadm): here it does once the PGs are gone.
 		{name: "force", req: api.OSDRemoveRequest{OSDIDs: []int{3}, Force: true}, passes: []int{5, 0},
-			want: []string{"reweight 3 0", "down 3", "rm-daemon osd.3", "purge 3"}},
+			want: []string{"reweight 3 0", "rm-daemon osd.3", "down 3", "purge 3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -464,7 +481,7 @@ func TestOSDRemovalSurvivesRestart(t *testing.T) {
 	if q := e.queue(t); len(q) != 0 {
 		t.Fatalf("queue %+v", q)
 	}
-	if want := []string{"reweight 3 0", "down 3", "rm-daemon osd.3", "purge 3"}; !slices.Equal(e.cmds, want) {
+	if want := []string{"reweight 3 0", "rm-daemon osd.3", "down 3", "purge 3"}; !slices.Equal(e.cmds, want) {
 		t.Errorf("commands %v, want %v", e.cmds, want)
 	}
 }
@@ -732,5 +749,22 @@ func TestReplacedOSDIDIsReused(t *testing.T) {
 				t.Errorf("claims left: %v", c)
 			}
 		})
+	}
+}
+
+// TestOSDRemovalRetriesWhileStillUp: the monitors may still have a just
+// stopped OSD up; purge's "is not `down`" refusal is retried after
+// marking it down again, in the same pass.
+func TestOSDRemovalRetriesWhileStillUp(t *testing.T) {
+	e := newOSDRmEnv(t)
+	e.osds[3].pgs = 0
+	e.upAgain = 1
+	if _, err := e.r.RemoveOSDs(context.Background(), api.OSDRemoveRequest{OSDIDs: []int{3}}); err != nil {
+		t.Fatal(err)
+	}
+	e.process(t, e.r)
+	want := []string{"rm-daemon osd.3", "down 3", "refused: up", "down 3", "purge 3"}
+	if q := e.queue(t); len(q) != 0 || !slices.Equal(e.cmds, want) {
+		t.Errorf("queue %+v, commands %v; want %v", q, e.cmds, want)
 	}
 }
