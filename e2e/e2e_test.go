@@ -520,8 +520,15 @@ func TestCephCluster(t *testing.T) {
 		return strings.Compare(a.Hostname+a.DaemonID, b.Hostname+b.DaemonID)
 	})
 	osd := victim[len(victim)-1]
-	out = e.orch("osd", "rm", osd.DaemonID, "--zap")
-	e.step("orch osd rm %s --zap: %s", osd.DaemonID, strings.TrimSpace(out))
+	// Queued through ceph-mgr (ceph orch osd rm → the module → the
+	// controller's queue), followed with orch osd rm status.
+	if out, err = e.ceph("orch", "osd", "rm", osd.DaemonID, "--zap"); err != nil || !strings.Contains(out, "Scheduled OSD(s) for removal") {
+		t.Fatalf("ceph orch osd rm: %v\n%s", err, out)
+	}
+	e.step("ceph orch osd rm %s --zap: %s", osd.DaemonID, strings.TrimSpace(out))
+	if st := e.orch("osd", "rm", "status"); !strings.Contains(st, osd.DaemonID+" ") || !strings.Contains(st, osd.Hostname) {
+		t.Errorf("orch osd rm status does not show osd.%s:\n%s", osd.DaemonID, st)
+	}
 	e.waitFor("removal queue empty", 8*time.Minute, func() error {
 		out := e.orch("osd", "rm", "status", "--format", "json")
 		var q []map[string]any
