@@ -17,16 +17,26 @@ import (
 // store, and returns the socket path.
 func startController(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "run", "orch.sock")
+	return startControllerAt(t, t.TempDir(), "run")
+}
+
+// startControllerAt runs `orch serve` (no TCP) on the store in dir, with
+// its socket in dir/sub, until the test ends.
+func startControllerAt(t *testing.T, dir, sub string) string {
+	t.Helper()
+	sock := filepath.Join(dir, sub, "orch.sock")
 	ctx, cancel := context.WithCancel(context.Background())
 	ios, _, errOut := TestIO("")
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"serve", "--socket", sock, "--store", filepath.Join(dir, "orch.db"), "--agent-binary", "/bin/true", "--log-level", "error"}, ios)
 	}()
+	exited := false
 	t.Cleanup(func() {
 		cancel()
+		if exited {
+			return
+		}
 		if code := <-done; code != 0 {
 			t.Errorf("serve exited %d: %s", code, errOut)
 		}
@@ -38,6 +48,7 @@ func startController(t *testing.T) string {
 		}
 		select {
 		case code := <-done:
+			exited = true
 			t.Fatalf("serve exited %d early: %s", code, errOut)
 		case <-time.After(10 * time.Millisecond):
 		}
@@ -235,7 +246,7 @@ func TestServeTLSAuto(t *testing.T) {
 	}
 
 	// The same store without --listen: the listener record is gone.
-	sock = startControllerAt(t, dir)
+	sock = startControllerAt(t, dir, "run2")
 	code, _, e = run(t, sock, "bootstrap", "--mon-ip", "10.0.0.5", "--mgr-module")
 	if code != 22 || !strings.Contains(e, "the controller has no TCP listener") || !strings.Contains(e, "orch serve --listen IP:PORT --tls-auto") {
 		t.Errorf("bootstrap --mgr-module without a listener = %d %q", code, e)
@@ -254,31 +265,4 @@ func TestServeTLSAuto(t *testing.T) {
 			t.Errorf("%v = %d %q %q, want exit 22", args, code, out, errOut)
 		}
 	}
-}
-
-// startControllerAt runs `orch serve` on the store in dir (no TCP).
-func startControllerAt(t *testing.T, dir string) string {
-	t.Helper()
-	sock := filepath.Join(dir, "run2", "orch.sock")
-	ctx, cancel := context.WithCancel(context.Background())
-	ios, _, errOut := TestIO("")
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--socket", sock, "--store", filepath.Join(dir, "orch.db"), "--agent-binary", "/bin/true", "--log-level", "error"}, ios)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d: %s", code, errOut)
-		}
-	})
-	for i := 0; i < 500; i++ {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return sock
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("controller did not start")
-	return ""
 }
