@@ -16,7 +16,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/orchceph/orch/store"
 )
@@ -61,24 +60,6 @@ func clientFileHosts(hosts []store.Host, written map[string]string, unreachable 
 	return want, drop
 }
 
-// writtenClientFiles reads the recorded digests, by host.
-func (r *Reconciler) writtenClientFiles() (map[string]string, error) {
-	out := map[string]string{}
-	err := r.st.View(func(tx *store.Tx) error {
-		all, err := tx.ListSettings()
-		if err != nil {
-			return err
-		}
-		for _, s := range all {
-			if host, ok := strings.CutPrefix(s.Name, clientFilesSetting); ok {
-				out[host] = s.Value
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
 // syncClientFiles writes or removes the client files where they differ
 // from what the hosts' labels and the cluster's conf ask for. It does
 // nothing before bootstrap (no client.admin keyring in the store).
@@ -90,11 +71,7 @@ func (p *pass) syncClientFiles() {
 		}
 		return
 	}
-	written, err := p.r.writtenClientFiles()
-	if err != nil {
-		p.r.lg.Warn().Err(err).Msg("client files: read the record")
-		return
-	}
+	written := p.v.clientFiles // read with the view's settings scan
 	want, drop := clientFileHosts(p.v.hosts, written, p.v.unreachable)
 	var todo []string
 	var env *cephEnv

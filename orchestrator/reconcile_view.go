@@ -39,6 +39,10 @@ type view struct {
 	// name (settings daemon_config/<name>).
 	digests map[string]string
 
+	// clientFiles are the digests of the /etc/ceph client files written
+	// on each host (settings client_files/<host>; with digests).
+	clientFiles map[string]string
+
 	// monPublicNetwork is the public network bootstrap chose or was
 	// given (mon public_network), "" when unknown.
 	monPublicNetwork string
@@ -191,9 +195,12 @@ func (r *Reconciler) loadView(o viewOptions) (*view, error) {
 			if err != nil {
 				return err
 			}
+			v.clientFiles = map[string]string{}
 			for _, st := range settings {
 				if name, ok := strings.CutPrefix(st.Name, daemonConfigPrefix); ok {
 					v.digests[name] = st.Value
+				} else if host, ok := strings.CutPrefix(st.Name, clientFilesSetting); ok {
+					v.clientFiles[host] = st.Value
 				}
 			}
 		}
