@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -215,13 +214,11 @@ func (p *pass) applyOSDsOn(e *specEntry, env *cephEnv, host string) error {
 	if err != nil {
 		return err
 	}
-	var batches [][]string
-	if method == "lvm" {
-		batches = [][]string{lvmBatchArgs(data, db, wal, nil)}
-	} else if batches, err = rawPrepareArgs(data, db, wal); err != nil {
+	preps, err := osdPrepares(method, data, db, wal)
+	if err != nil {
 		return err
 	}
-	if err := p.prepareOSDs(e, env, host, batches); err != nil {
+	if err := p.prepareOSDs(e, env, host, preps); err != nil {
 		// Devices prepared before the failure still get their daemons.
 		if lerr := p.deployListedOSDs(e, env, host); lerr != nil {
 			p.r.lg.Warn().Err(lerr).Str("host", host).Msg("deploy the OSDs prepared before a failure")
@@ -242,35 +239,64 @@ func availablePaths(devs []inventory.Device) []string {
 	return out
 }
 
-// rawPrepareArgs are the `ceph-volume raw prepare` argument lists for
-// data devices with their db and wal devices, as cephadm's drive-group
-// translation for raw mode: one prepare per data device, and db/wal
-// devices paired one to one with them (raw mode cannot share a device
-// between OSDs).
-func rawPrepareArgs(data, db, wal []string) ([][]string, error) {
+// osdPrepare is one ceph-volume call that makes OSDs: `lvm batch` over
+// every data device (db and wal devices shared among them), or `raw
+// prepare` of one data device with its own db and wal device.
+type osdPrepare struct {
+	lvm           bool
+	data, db, wal []string
+}
+
+// osdPrepares are the ceph-volume calls for a drive group's devices on a
+// host, as cephadm's drive-group translation: one lvm batch, or for raw
+// mode one prepare per data device with db/wal devices paired one to one
+// (raw mode cannot share a device between OSDs).
+func osdPrepares(method string, data, db, wal []string) ([]osdPrepare, error) {
+	if method == "lvm" {
+		return []osdPrepare{{lvm: true, data: data, db: db, wal: wal}}, nil
+	}
 	if len(db) > 0 && len(db) != len(data) {
 		return nil, invalidf("Number of data devices must match number of db devices for raw mode osds (%d data, %d db)", len(data), len(db))
 	}
 	if len(wal) > 0 && len(wal) != len(data) {
 		return nil, invalidf("Number of data devices must match number of wal devices for raw mode osds (%d data, %d wal)", len(data), len(wal))
 	}
-	out := make([][]string, 0, len(data))
+	out := make([]osdPrepare, 0, len(data))
 	for i, d := range data {
-		args := []string{"raw", "prepare", "--bluestore", "--data", d}
+		o := osdPrepare{data: []string{d}}
 		if len(db) > 0 {
-			args = append(args, "--block.db", db[i])
+			o.db = []string{db[i]}
 		}
 		if len(wal) > 0 {
-			args = append(args, "--block.wal", wal[i])
+			o.wal = []string{wal[i]}
 		}
-		out = append(out, args)
+		out = append(out, o)
 	}
 	return out, nil
 }
 
-// prepareOSDs runs each `ceph-volume raw prepare` argument list (see
-// rawPrepareArgs) on host.
-func (p *pass) prepareOSDs(e *specEntry, env *cephEnv, host string, prepares [][]string) error {
+// argv is ceph-volume's arguments, reusing ids (of OSDs destroyed with
+// --replace; at most one per data device).
+func (o osdPrepare) argv(ids []int) []string {
+	if o.lvm {
+		return lvmBatchArgs(o.data, o.db, o.wal, ids)
+	}
+	args := []string{"raw", "prepare", "--bluestore", "--data", o.data[0]}
+	if len(o.db) > 0 {
+		args = append(args, "--block.db", o.db[0])
+	}
+	if len(o.wal) > 0 {
+		args = append(args, "--block.wal", o.wal[0])
+	}
+	if len(ids) > 0 {
+		args = append(args, "--osd-id", strconv.Itoa(ids[0]))
+	}
+	return args
+}
+
+// prepareOSDs runs each ceph-volume prepare on host, handing the ids of
+// OSDs replaced there to the first devices.
+func (p *pass) prepareOSDs(e *specEntry, env *cephEnv, host string, preps []osdPrepare) error {
 	keyring, err := p.r.bootstrapOSDKeyring(p.ctx)
 	if err != nil {
 		return err
@@ -281,36 +307,13 @@ func (p *pass) prepareOSDs(e *specEntry, env *cephEnv, host string, prepares [][
 		p.r.lg.Warn().Err(err).Str("host", host).Msg("flag devices for refresh")
 	}
 	claims := p.r.osdIDClaims(host) // ids of OSDs destroyed with --replace (osdrm.go)
-	for _, prep := range prepares {
+	for _, prep := range preps {
 		t0 := time.Now()
-		args := slices.Clone(prep)
-		var used []int // replaced OSD ids this call reuses
-		what := ""
-		if args[0] == "lvm" {
-			// lvm batch --no-auto DATA... [--db-devices ...] ...
-			n := 0
-			for _, a := range args[3:] {
-				if len(a) > 1 && a[:2] == "--" {
-					break
-				}
-				n++
-			}
-			used = claims[:min(len(claims), n)]
-			if len(used) > 0 {
-				args = append(args[:len(args)-2:len(args)-2], "--osd-ids")
-				for _, id := range used {
-					args = append(args, strconv.Itoa(id))
-				}
-				args = append(args, "--yes", "--no-systemd")
-			}
-			what = fmt.Sprintf("%d OSD(s) on %s:%s", n, host, strings.Join(args[3:3+n], ","))
-		} else {
-			// raw prepare --bluestore --data DEV ...
-			if len(claims) > 0 {
-				used = claims[:1]
-				args = append(args, "--osd-id", strconv.Itoa(used[0]))
-			}
-			what = "an OSD on " + host + ":" + args[4]
+		used := claims[:min(len(claims), len(prep.data))] // replaced OSD ids this call reuses
+		args := prep.argv(used)
+		what := "an OSD on " + host + ":" + prep.data[0]
+		if prep.lvm {
+			what = fmt.Sprintf("%d OSD(s) on %s:%s", len(prep.data), host, strings.Join(prep.data, ","))
 		}
 		_, err := p.r.cephVolume(p.ctx, host, image, env.conf, keyring, args...)
 		// A claimed id is used, or not reusable: either way the next
@@ -463,8 +466,8 @@ func (r *Reconciler) CreateOSDs(ctx context.Context, host string, devices []stri
 	}
 	e := &specEntry{rec: store.SpecRecord{ServiceName: "osd"}, spec: &spec.ServiceSpec{ServiceType: "osd"}}
 	before := p.osdsOn(host)
-	prepares, _ := rawPrepareArgs(devices, nil, nil)
-	if err := p.prepareOSDs(e, env, host, prepares); err != nil {
+	preps, _ := osdPrepares("raw", devices, nil, nil)
+	if err := p.prepareOSDs(e, env, host, preps); err != nil {
 		if lerr := p.deployListedOSDs(e, env, host); lerr != nil {
 			r.lg.Warn().Err(lerr).Str("host", host).Msg("deploy the OSDs prepared before a failure")
 		}

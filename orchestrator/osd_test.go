@@ -164,10 +164,12 @@ func TestCreateOSDs(t *testing.T) {
 	}
 }
 
-func TestRawPrepareArgs(t *testing.T) {
+func TestOSDPrepares(t *testing.T) {
 	tests := []struct {
 		name         string
+		method       string
 		data, db, wl []string
+		ids          []int // replaced OSD ids for the first call
 		want         [][]string
 		err          string
 	}{
@@ -183,10 +185,27 @@ func TestRawPrepareArgs(t *testing.T) {
 			err: "Number of data devices must match number of db devices for raw mode osds (2 data, 1 db)"},
 		{name: "wal count mismatch", data: []string{"/dev/a"}, wl: []string{"/dev/w", "/dev/v"},
 			err: "Number of data devices must match number of wal devices for raw mode osds (1 data, 2 wal)"},
+		{name: "raw reuses a replaced id", data: []string{"/dev/a", "/dev/b"}, ids: []int{7}, want: [][]string{
+			{"raw", "prepare", "--bluestore", "--data", "/dev/a", "--osd-id", "7"},
+			{"raw", "prepare", "--bluestore", "--data", "/dev/b"}}},
+		{name: "lvm batch shares db", method: "lvm", data: []string{"/dev/a", "/dev/b"}, db: []string{"/dev/x"}, ids: []int{7, 9}, want: [][]string{
+			{"lvm", "batch", "--no-auto", "/dev/a", "/dev/b", "--db-devices", "/dev/x", "--osd-ids", "7", "9", "--yes", "--no-systemd"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := rawPrepareArgs(tt.data, tt.db, tt.wl)
+			method := tt.method
+			if method == "" {
+				method = "raw"
+			}
+			preps, err := osdPrepares(method, tt.data, tt.db, tt.wl)
+			var got [][]string
+			for i, p := range preps {
+				var ids []int
+				if i == 0 {
+					ids = tt.ids
+				}
+				got = append(got, p.argv(ids))
+			}
 			if tt.err != "" {
 				var ve *spec.ValidationError
 				if err == nil || err.Error() != tt.err || !errors.As(err, &ve) {
@@ -195,7 +214,7 @@ func TestRawPrepareArgs(t *testing.T) {
 				return
 			}
 			if err != nil || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("rawPrepareArgs = %v, %v; want %v", got, err, tt.want)
+				t.Errorf("osdPrepares(%s) = %v, %v; want %v", method, got, err, tt.want)
 			}
 		})
 	}
