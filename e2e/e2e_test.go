@@ -25,6 +25,7 @@ import (
 
 	"github.com/orchceph/orch/api"
 	"github.com/orchceph/orch/hostlab"
+	"github.com/orchceph/orch/internal/labtest"
 	"github.com/orchceph/orch/inventory"
 )
 
@@ -266,47 +267,6 @@ func freePort(t *testing.T, addr string) string {
 	return port
 }
 
-// buildOrch returns $ORCH_BIN or a freshly built static orch.
-func buildOrch(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("ORCH_BIN"); b != "" {
-		abs, err := filepath.Abs(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	bin := filepath.Join(t.TempDir(), "orch")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/orch")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build orch: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// cephImage builds (or finds cached) the registry-free Ceph image and
-// saves it where lab hosts can read it (/var/cache is shared with them;
-// their /tmp is private).
-func cephImage(t *testing.T) (image, archive string) {
-	t.Helper()
-	dir, err := os.MkdirTemp("/var/cache", "orch-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	archive = filepath.Join(dir, "ceph.tar")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "../images/build-ceph-image.sh", "--quiet", "--save", archive)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("build-ceph-image.sh: %v", err)
-	}
-	return strings.TrimSpace(string(out)), archive
-}
-
 // httpGet returns the status code of GET url.
 func httpGet(url string) (int, string, error) {
 	c := &http.Client{Timeout: 5 * time.Second}
@@ -334,9 +294,9 @@ func TestCephCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	e := &env{t: t, ctx: ctx, bin: buildOrch(t), dir: dir, sock: filepath.Join(dir, "orch.sock"), start: time.Now()}
+	e := &env{t: t, ctx: ctx, bin: labtest.BuildOrch(t), dir: dir, sock: filepath.Join(dir, "orch.sock"), start: time.Now()}
 	var archive string
-	e.image, archive = cephImage(t)
+	e.image, archive = labtest.CephImage(t)
 	e.step("Ceph image %s ready", e.image)
 
 	stop := e.startController()

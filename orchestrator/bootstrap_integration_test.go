@@ -6,9 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/orchceph/orch/internal/labtest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,35 +16,6 @@ import (
 	"github.com/orchceph/orch/hostlab"
 	"github.com/orchceph/orch/store"
 )
-
-// cephImageArchive builds (or finds cached) the registry-free Ceph image
-// with images/build-ceph-image.sh and returns its reference and a `podman
-// save` archive that lab hosts can load. The archive is a hard link into
-// the script's cache, in a directory under /var/cache: lab hosts have
-// private /tmp, /var/tmp and /var/lib, but see the machine's /var/cache.
-func cephImageArchive(t *testing.T) (image, archive string) {
-	t.Helper()
-	if img := os.Getenv("ORCH_TEST_CEPH_IMAGE"); img != "" {
-		if a := os.Getenv("ORCH_TEST_CEPH_ARCHIVE"); a != "" {
-			return img, a
-		}
-	}
-	dir, err := os.MkdirTemp("/var/cache", "orch-bootstrap-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	archive = filepath.Join(dir, "ceph.tar")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "../images/build-ceph-image.sh", "--quiet", "--save", archive)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("build-ceph-image.sh: %v", err)
-	}
-	return strings.TrimSpace(string(out)), archive
-}
 
 // bootLabExec runs argv in a lab host (no SSH) and returns its output.
 func bootLabExec(t *testing.T, ctx context.Context, lab *hostlab.Lab, host string, argv ...string) string {
@@ -60,7 +30,7 @@ func bootLabExec(t *testing.T, ctx context.Context, lab *hostlab.Lab, host strin
 func TestBootstrapLab(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	img, archive := cephImageArchive(t)
+	img, archive := labtest.CephImage(t)
 	e := newLabEnv(t, 1)
 	h := e.lab.Hosts()[0]
 

@@ -5,6 +5,7 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"github.com/orchceph/orch/internal/labtest"
 	"os"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ func TestCephServicesLab(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("ORCH_TEST_CEPH_HOSTS")); err == nil && v >= 2 {
 		n = v
 	}
-	img, archive := cephImageArchive(t)
+	img, archive := labtest.CephImage(t)
 	e := newLabEnv(t, n)
 	hosts := e.lab.Hosts()
 

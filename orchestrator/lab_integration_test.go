@@ -5,9 +5,9 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"github.com/orchceph/orch/internal/labtest"
 	"github.com/rs/zerolog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,19 +20,6 @@ import (
 	"github.com/orchceph/orch/store"
 	"golang.org/x/crypto/ssh"
 )
-
-// buildOrch builds the static orch binary that the controller pushes to
-// lab hosts as its agent.
-func buildOrch(t testing.TB) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "orch")
-	cmd := exec.Command("go", "build", "-o", out, "../cmd/orch")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build orch: %v\n%s", err, b)
-	}
-	return out
-}
 
 type labEnv struct {
 	ctl  *Controller
@@ -50,7 +37,7 @@ func newLabEnv(t *testing.T, n int) *labEnv {
 	if os.Geteuid() != 0 {
 		t.Skip("lab hosts need root")
 	}
-	agent := buildOrch(t)
+	agent := labtest.BuildOrch(t)
 	dir := t.TempDir()
 	st, err := store.Open(filepath.Join(dir, "orch.db"), store.Options{Timeout: time.Second})
 	if err != nil {
@@ -93,6 +80,39 @@ func (e *labEnv) bootstrap(t *testing.T, ctx context.Context, req api.BootstrapR
 		t.Fatalf("bootstrap: %v, %s: %s", err, st.State, st.Error)
 	}
 	return st
+}
+
+// newCephLab starts n lab hosts with k loop disks of size bytes each,
+// loads the Ceph image on them, adds them with their devices listed, and
+// bootstraps a cluster on the first. It returns the env, the bootstrap
+// status and each host's new disks.
+func newCephLab(t *testing.T, ctx context.Context, n, k int, size int64) (*labEnv, api.BootstrapStatus, map[string][]hostlab.Disk) {
+	t.Helper()
+	img, archive := labtest.CephImage(t)
+	e := newLabEnv(t, n)
+	disks := map[string][]hostlab.Disk{}
+	for _, h := range e.lab.Hosts() {
+		d, err := e.lab.AddDisks(ctx, h.Name, k, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.lab.RefreshDiskView(ctx, h.Name); err != nil {
+			t.Fatal(err)
+		}
+		disks[h.Name] = d
+		t.Logf("%s: disks %v", h.Name, d)
+	}
+	if err := e.lab.LoadImage(ctx, archive); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range e.lab.Hosts() {
+		e.add(t, h)
+		if err := e.ctl.RefreshHost(ctx, h.Name, store.CacheDevices); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := e.bootstrap(t, ctx, api.BootstrapRequest{MonIP: e.lab.Hosts()[0].Addr, Image: img})
+	return e, st, disks
 }
 
 func (e *labEnv) add(t *testing.T, h hostlab.Host, labels ...string) api.AddHostResponse {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/orchceph/orch/internal/labtest"
 	"net"
 	"slices"
 	"strings"
@@ -28,7 +29,7 @@ import (
 func TestMgrModuleCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
-	img, archive := cephImageArchive(t)
+	img, archive := labtest.CephImage(t)
 	e := newLabEnv(t, 2)
 	hosts := e.lab.Hosts()
 	if err := e.lab.LoadImage(ctx, archive); err != nil {

@@ -26,7 +26,6 @@ import (
 
 	"github.com/orchceph/orch/api"
 	"github.com/orchceph/orch/containers"
-	"github.com/orchceph/orch/store"
 )
 
 // selfSignedPEM returns a self-signed certificate for ip and its key, as
@@ -69,25 +68,8 @@ func selfSignedPEM(t *testing.T, ip string) (bundle string, cert *x509.Certifica
 func TestNFSRGWSSLLab(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
-	img, archive := cephImageArchive(t)
-	e := newLabEnv(t, 1)
+	e, st, _ := newCephLab(t, ctx, 1, 1, 6<<30)
 	h := e.lab.Hosts()[0]
-	disks, err := e.lab.AddDisks(ctx, h.Name, 1, 6<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.lab.RefreshDiskView(ctx, h.Name); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s: disk %s", h.Name, disks[0].Dev)
-	if err := e.lab.LoadImage(ctx, archive); err != nil {
-		t.Fatal(err)
-	}
-	e.add(t, h)
-	if err := e.ctl.RefreshHost(ctx, h.Name, store.CacheDevices); err != nil {
-		t.Fatal(err)
-	}
-	st := e.bootstrap(t, ctx, api.BootstrapRequest{MonIP: h.Addr, Image: img})
 	for _, kv := range [][3]string{{"global", "mon_allow_pool_size_one", "true"}, {"global", "osd_pool_default_size", "1"},
 		{"global", "osd_pool_default_pg_num", "8"}, {"global", "mon_warn_on_pool_no_redundancy", "false"}} {
 		if err := e.ctl.ConfigSet(ctx, kv[0], kv[1], kv[2]); err != nil {

@@ -26,33 +26,8 @@ func TestOSDsLab(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	const n = 2
-	img, archive := cephImageArchive(t)
-	e := newLabEnv(t, n)
+	e, _, _ := newCephLab(t, ctx, n, 1, 6<<30)
 	hosts := e.lab.Hosts()
-	for _, h := range hosts {
-		disks, err := e.lab.AddDisks(ctx, h.Name, 1, 6<<30)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.lab.RefreshDiskView(ctx, h.Name); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: disk %s", h.Name, disks[0].Dev)
-	}
-	if err := e.lab.LoadImage(ctx, archive); err != nil {
-		t.Fatal(err)
-	}
-	// The hosts are added (and their devices listed) before bootstrap:
-	// once the cluster has an image, the refresh runs ceph-volume
-	// inventory in it, without CEPH_VOLUME_ALLOW_LOOP_DEVICES, and loop
-	// disks are no longer listed.
-	for _, h := range hosts {
-		e.add(t, h)
-		if err := e.ctl.RefreshHost(ctx, h.Name, store.CacheDevices); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e.bootstrap(t, ctx, api.BootstrapRequest{MonIP: hosts[0].Addr, Image: img})
 	r := NewReconciler(e.ctl, ReconcilerOptions{Interval: time.Hour, DeployTimeout: 5 * time.Minute})
 	for _, h := range hosts {
 		devs, err := e.ctl.HostDevices(h.Name)

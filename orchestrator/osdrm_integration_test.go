@@ -30,24 +30,14 @@ import (
 func TestOSDRemovalLab(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	img, archive := cephImageArchive(t)
-	e := newLabEnv(t, 1)
+	e, _, hostDisks := newCephLab(t, ctx, 1, 3, 5<<30)
 	h := e.lab.Hosts()[0]
-	disks, err := e.lab.AddDisks(ctx, h.Name, 3, 5<<30)
+	disks := hostDisks[h.Name]
+	cl, err := e.st.GetCluster()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.lab.RefreshDiskView(ctx, h.Name); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.lab.LoadImage(ctx, archive); err != nil {
-		t.Fatal(err)
-	}
-	e.add(t, h)
-	if err := e.ctl.RefreshHost(ctx, h.Name, store.CacheDevices); err != nil {
-		t.Fatal(err)
-	}
-	e.bootstrap(t, ctx, api.BootstrapRequest{MonIP: h.Addr, Image: img})
+	img := cl.ContainerImage
 	r := NewReconciler(e.ctl, ReconcilerOptions{Interval: time.Hour, DeployTimeout: 5 * time.Minute})
 	sock := filepath.Join(t.TempDir(), "api.sock")
 	srv := api.NewServer(api.NewHandler(r, spec.ErrInvalidSpec), zerolog.Nop())
@@ -87,7 +77,6 @@ func TestOSDRemovalLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, _ := e.st.GetCluster()
 	listed, err := r.rawOSDs(ctx, h.Name, img, env.conf, cl.FSID)
 	if err != nil || len(listed) != 3 {
 		t.Fatalf("raw list: %+v, %v", listed, err)

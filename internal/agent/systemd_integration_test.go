@@ -23,12 +23,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/orchceph/orch/internal/labtest"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,15 +172,7 @@ func busyboxTar(t *testing.T) []byte {
 // buildOrch builds a static orch binary for this test.
 func buildOrch(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	out := filepath.Join(t.TempDir(), "orch")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/orch")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build orch: %v\n%s", err, b)
-	}
+	out := labtest.BuildOrch(t)
 	if !staticELF(out) {
 		t.Fatalf("%s is not static", out)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/orchceph/orch/internal/labtest"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -36,12 +37,7 @@ func e2eArtifacts(t *testing.T) (bin string, image []byte) {
 		t.Skip("lab hosts need root")
 	}
 	dir := t.TempDir()
-	bin = filepath.Join(dir, "orch")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/orch")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build orch: %v\n%s", err, out)
-	}
+	bin = labtest.BuildOrch(t)
 	archive := filepath.Join(dir, "testapp.tar")
 	if out, err := exec.Command("../../images/build-testapp-image.sh", "--save", archive, "--quiet").CombinedOutput(); err != nil {
 		t.Fatalf("build the testapp image: %v\n%s", err, out)
